@@ -1,0 +1,28 @@
+# Two commands for a fresh machine: `make run` and `make test` (each sets up .venv if needed).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: run test lint install clean
+
+run: $(STAMP)  ## set up, run the built-in labor-2011 scenario, print the result
+	$(VENV)/bin/runoff run labor-2011 $(ARGS)
+
+test: $(STAMP)  ## set up, run the full test suite
+	$(PY) -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check model agents scenarios runoff viz tests
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,26 @@
+"""Run a scenario start to finish: the one call researchers and the CLI use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.result import RunResult
+from model.runoff import RunoffModel
+
+
+def run(scenario="labor-2011", *, seed: int | None = None, members: int | None = None,
+        engine: str = "array", **params: Any) -> RunResult:
+    """Build a :class:`RunoffModel`, run it to election day, release it, return the result.
+
+    Args:
+        scenario: a Scenario, a built-in name or a path to a TOML file.
+        seed: master seed; None draws one (recorded in the result).
+        members: member count (None = the scenario's roll).
+        engine: ``"array"`` or ``"agents"``.
+        **params: parameter overrides by name.
+    """
+    model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, **params)
+    try:
+        return model.run()
+    finally:
+        model.release()

@@ -1,0 +1,225 @@
+"""The two engines that apply the members' daily rules: per-agent reference and array.
+
+``AgentEngine`` is the readable reference: it calls the named behaviour methods of each
+:class:`agents.Member` / :class:`agents.Activist` one agent at a time, exactly as ``docs/ODD.md``
+states them. ``ArrayEngine`` applies the same equations to all members at once with numpy over
+the CSR adjacency. Both consume the same draws (arrays indexed by member, activist or tie) in
+the same floating-point order, so for one seed they give identical results; the tests hold them
+to that. Contractors and candidates are few; their rules live on their agents and are shared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ArrayEngine", "AgentEngine", "ENGINES"]
+
+
+class _Base:
+    def __init__(self, model):
+        self.model = model
+        st = model.state
+        e = model.edges
+        self.rows = np.repeat(np.arange(e.n, dtype=np.int64), e.degree)
+        self.act_ids = np.flatnonzero(st.camp >= 0)
+        deg = e.degree[self.act_ids]
+        self.act_src = np.repeat(np.arange(len(self.act_ids)), deg)
+        if len(self.act_ids):
+            self.act_nbrs = np.concatenate([e.neighbours(i) for i in self.act_ids])
+            self.act_ptr = np.concatenate([[0], np.cumsum(deg)])
+        else:
+            self.act_nbrs = np.zeros(0, dtype=np.int64)
+            self.act_ptr = np.zeros(1, dtype=np.int64)
+
+    @property
+    def n_activist_ties(self) -> int:
+        return len(self.act_nbrs)
+
+    def pinned(self) -> np.ndarray:
+        """Members whose leaning is fixed: activists of a finalist's camp."""
+        camp = self.model.state.camp
+        return (camp >= 0) & (self.model.side_of_arr[np.maximum(camp, 0)] >= 0)
+
+    def turnout_probability(self) -> np.ndarray:
+        """Election-day turnout probability of every member (shared by both engines)."""
+        m = self.model
+        st = m.state
+        p = st.propensity
+        prob = p.copy()
+        active = self.active_bloc()
+        cap = m.contractor_array("capacity")
+        prob[active] = 1 - (1 - p[active]) * (1 - cap[st.bloc[active]])
+        return prob
+
+    def active_bloc(self) -> np.ndarray:
+        """Members of a bloc whose contractor currently instructs for a finalist."""
+        st = self.model.state
+        instr = self.model.contractor_array("instruction")
+        has = st.bloc >= 0
+        out = np.zeros(len(st.bloc), dtype=bool)
+        out[has] = instr[st.bloc[has]] >= 0
+        return out
+
+
+class ArrayEngine(_Base):
+    """All members at once: numpy over the CSR arrays."""
+
+    name = "array"
+
+    def canvass(self, u: np.ndarray) -> None:
+        m = self.model
+        st, p = m.state, m.params
+        n = len(st.leaning)
+        side = m.side_of_arr[np.maximum(st.camp[self.act_ids], 0)]
+        side = np.where(st.camp[self.act_ids] >= 0, side, -1)[self.act_src]
+        contact = (u < p.canvass_rate) & (side >= 0)
+        ma = np.bincount(self.act_nbrs[contact & (side == 0)], minlength=n).astype(np.float64)
+        mb = np.bincount(self.act_nbrs[contact & (side == 1)], minlength=n).astype(np.float64)
+        mm = ma + mb
+        has = mm > 0
+        prop = st.propensity[has]
+        st.propensity[has] = prop + (1 - prop) * np.minimum(1.0, p.canvass_turnout * mm[has])
+        free = has & ~self.pinned()
+        x = st.leaning[free]
+        k = mm[free]
+        st.leaning[free] = x + np.minimum(1.0, p.canvass_pull * st.susceptibility[free] * k) * (ma[free] / k - x)
+
+    def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
+        m = self.model
+        st, p = m.state, m.params
+        camp = st.camp
+        nb_camp = camp[self.act_nbrs]
+        nb_side = np.where(nb_camp >= 0, m.side_of_arr[np.maximum(nb_camp, 0)], -1)
+        na = np.bincount(self.act_src[nb_side == 0], minlength=len(self.act_ids))
+        nbb = np.bincount(self.act_src[nb_side == 1], minlength=len(self.act_ids))
+        own = camp[self.act_ids]
+        orphan = m.side_of_arr[own] < 0
+        ok_a = na >= p.contagion_threshold
+        ok_b = nbb >= p.contagion_threshold
+        go = orphan & (ok_a | ok_b) & (u[0] < p.contagion_prob)
+        side = np.where(ok_a & ok_b, np.where(na > nbb, 0, np.where(nbb > na, 1, np.where(u[1] < 0.5, 0, 1))),
+                        np.where(ok_a, 0, 1))
+        return [(int(self.act_ids[k]), int(m.finalist_index[side[k]])) for k in np.flatnonzero(go)]
+
+    def endorse_members(self, ids: np.ndarray, strength: float, side: int) -> None:
+        m = self.model
+        st, p = m.state, m.params
+        target = 1.0 if side == 0 else 0.0
+        free = ids[~self.pinned()[ids]]
+        x = st.leaning[free]
+        st.leaning[free] = x + strength * p.endorsement_trust * st.susceptibility[free] * (target - x)
+        prop = st.propensity[ids]
+        st.propensity[ids] = prop + strength * p.endorsement_mobilisation * (1 - prop)
+
+    def neutral_members(self, ids: np.ndarray, loss: float) -> None:
+        st = self.model.state
+        st.propensity[ids] = st.propensity[ids] * (1 - loss)
+
+    def persuade(self) -> None:
+        m = self.model
+        st, rate = m.state, m.params.broker_persuasion
+        if rate == 0:
+            return
+        ids = np.flatnonzero(self.active_bloc() & ~self.pinned())
+        target = np.where(m.contractor_array("instruction")[st.bloc[ids]] == 0, 1.0, 0.0)
+        x = st.leaning[ids]
+        st.leaning[ids] = x + rate * (target - x)
+
+    def influence(self) -> None:
+        m = self.model
+        st, p = m.state, m.params
+        x = st.leaning
+        cols = m.edges.indices
+        xr, xc = x[self.rows], x[cols]
+        near = np.abs(xc - xr) <= p.confidence_bound
+        n = len(x)
+        tot = np.bincount(self.rows[near], weights=xc[near], minlength=n)
+        cnt = np.bincount(self.rows[near], minlength=n)
+        ok = (cnt > 0) & ~self.pinned()
+        new = x.copy()
+        new[ok] = x[ok] + p.influence_rate * st.susceptibility[ok] * (tot[ok] / cnt[ok] - x[ok])
+        st.leaning = new
+
+    def turnout_drift(self) -> None:
+        m = self.model
+        st, p = m.state, m.params
+        prop = st.propensity
+        deg = m.edges.degree
+        tot = np.bincount(self.rows, weights=prop[m.edges.indices], minlength=len(prop))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(deg > 0, tot / deg, prop)
+        st.propensity = (1 - p.daily_turnout_decay) * (prop + p.social_turnout * (mean - prop))
+
+    def election(self, u: np.ndarray) -> np.ndarray:
+        m = self.model
+        st = m.state
+        prob = self.turnout_probability()
+        voted = u[0] < prob
+        active = self.active_bloc()
+        instr = m.contractor_array("instruction")
+        comp = m.contractor_array("compliance")
+        bloc = np.maximum(st.bloc, 0)
+        comply = active & (u[1] < comp[bloc])
+        vote = np.where(comply, instr[bloc], np.where(u[2] < st.leaning, 0, 1)).astype(np.int8)
+        vote[~voted] = -1
+        return vote
+
+
+class AgentEngine(_Base):
+    """The reference: each member's named method, one agent at a time (two-phase where the
+    rule is synchronous: all compute from the day's snapshot, then all apply)."""
+
+    name = "agents"
+
+    def canvass(self, u: np.ndarray) -> None:
+        m = self.model
+        n = len(m.state.leaning)
+        contacts = [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)]
+        for k, i in enumerate(self.act_ids):
+            m.member(int(i)).canvass(u[self.act_ptr[k]:self.act_ptr[k + 1]], contacts)
+        for i in np.flatnonzero((contacts[0] + contacts[1]) > 0):
+            m.member(int(i)).absorb_canvass(int(contacts[0][i]), int(contacts[1][i]))
+
+    def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
+        m = self.model
+        snapshot = m.state.camp.copy()
+        out = []
+        for k, i in enumerate(self.act_ids):
+            new = m.member(int(i)).consider_switching(snapshot, float(u[0][k]), float(u[1][k]))
+            if new is not None:
+                out.append((int(i), new))
+        return out
+
+    def endorse_members(self, ids: np.ndarray, strength: float, side: int) -> None:
+        for i in ids:
+            self.model.member(int(i)).receive_endorsement(strength, side == 0)
+
+    def neutral_members(self, ids: np.ndarray, loss: float) -> None:
+        for i in ids:
+            self.model.member(int(i)).lose_cue(loss)
+
+    def persuade(self) -> None:
+        for c in self.model.contractors:
+            c.persuade()
+
+    def influence(self) -> None:
+        m = self.model
+        snapshot = m.state.leaning.copy()
+        eps, rate = m.params.confidence_bound, m.params.influence_rate
+        new = [m.member(i).influence_target(snapshot, eps, rate) for i in range(len(snapshot))]
+        m.state.leaning = np.array(new, dtype=np.float64)
+
+    def turnout_drift(self) -> None:
+        m = self.model
+        snapshot = m.state.propensity.copy()
+        decay, social = m.params.daily_turnout_decay, m.params.social_turnout
+        new = [m.member(i).turnout_target(snapshot, decay, social) for i in range(len(snapshot))]
+        m.state.propensity = np.array(new, dtype=np.float64)
+
+    def election(self, u: np.ndarray) -> np.ndarray:
+        m = self.model
+        return np.array([m.member(i).vote(float(u[0][i]), float(u[1][i]), float(u[2][i]))
+                         for i in range(len(m.state.leaning))], dtype=np.int8)
+
+
+ENGINES = {"array": ArrayEngine, "agents": AgentEngine}

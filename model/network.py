@@ -1,0 +1,152 @@
+"""The influence graph: seeded, linear-time construction as edge arrays, CSR view, networkx view.
+
+Members are nodes ``0..n-1`` (node id = member index). Ties are drawn as stubs: each member
+starts ``mean_degree / 2`` ties; a tie stays in the member's sector with probability
+``sector_homophily``, and within the sector joins a member of the same round-1 category with
+probability ``vote_homophily``; within its group a tie goes to a near neighbour in a seeded
+ring order with probability ``local_ties`` (which gives clustering, as in Watts-Strogatz
+small worlds), otherwise to a uniform member of the group. Activists get extra ties into their
+sector (canvassing reach) and ties to other activists (the camp network complex contagion runs
+on). Duplicate ties and self-ties are dropped. All draws come from the stream passed in.
+
+The CSR arrays (``indptr``, ``indices``), with each row's neighbours in ascending id order,
+are what both engines iterate over; the networkx graph is built from the same edge arrays on
+demand, with contractors added as nodes ``n..n+C-1`` tied to their blocs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from model.params import Params
+
+__all__ = ["Edges", "build_edges", "to_networkx"]
+
+EDGE_KINDS = ("social", "activist", "camp")
+
+
+@dataclass(frozen=True)
+class Edges:
+    """An undirected simple graph on members as arrays, plus its symmetric CSR adjacency."""
+
+    n: int
+    u: np.ndarray        # (E,) int64, u < v, sorted lexicographically
+    v: np.ndarray        # (E,)
+    kind: np.ndarray     # (E,) int8 index into EDGE_KINDS
+    indptr: np.ndarray   # (n+1,)
+    indices: np.ndarray  # (2E,) neighbours, ascending within each row
+
+    @property
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def neighbours(self, i: int) -> np.ndarray:
+        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+
+    @classmethod
+    def from_pairs(cls, n: int, u, v, kind=None) -> Edges:
+        """Canonicalise pairs (drop self-ties and duplicates, keep the first kind) and index them."""
+        u = np.asarray(u, dtype=np.int64)
+        v = np.asarray(v, dtype=np.int64)
+        kind = np.zeros(len(u), dtype=np.int8) if kind is None else np.asarray(kind, dtype=np.int8)
+        keep = u != v
+        lo, hi, kind = np.minimum(u, v)[keep], np.maximum(u, v)[keep], kind[keep]
+        key = lo * n + hi
+        _, first = np.unique(key, return_index=True)  # sorted by key = lexicographic (lo, hi)
+        lo, hi, kind = lo[first], hi[first], kind[first]
+        rows = np.concatenate([lo, hi])
+        cols = np.concatenate([hi, lo])
+        order = np.lexsort((cols, rows))
+        indices = cols[order]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return cls(n=n, u=lo, v=hi, kind=kind, indptr=indptr, indices=indices)
+
+
+def _grouped(keys: np.ndarray, rng: np.random.Generator):
+    """Members grouped by ``keys`` in a seeded random order: (order, start, size, position)."""
+    n = len(keys)
+    shuffle = rng.permutation(n)
+    order = shuffle[np.argsort(keys[shuffle], kind="stable")]
+    uniq, start, size = np.unique(keys[order], return_index=True, return_counts=True)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    gidx = np.searchsorted(uniq, keys)
+    return order, start[gidx], size[gidx], pos
+
+
+def _pick(rng, src, order, start, size, pos, local_p, window):
+    """For each source member, a tie target in its group: near in ring order or uniform."""
+    s, z = start[src], size[src]
+    uniform = order[s + (rng.random(len(src)) * z).astype(np.int64)]
+    off = rng.integers(1, window + 1, size=len(src)) * np.where(rng.random(len(src)) < 0.5, -1, 1)
+    near = order[s + (pos[src] - s + off) % z]
+    return np.where(rng.random(len(src)) < local_p, near, uniform)
+
+
+def build_edges(sector: np.ndarray, r1: np.ndarray, camp: np.ndarray, params: Params,
+                rng: np.random.Generator) -> Edges:
+    """Draw the member influence graph (see the module docstring). Linear in members and ties."""
+    n = len(sector)
+    if n < 2:
+        return Edges.from_pairs(n, [], [])
+    half = params.mean_degree / 2
+    stubs = np.full(n, int(half), dtype=np.int64) + (rng.random(n) < half - int(half))
+    src = np.repeat(np.arange(n, dtype=np.int64), stubs)
+    window = max(1, params.mean_degree // 2)
+
+    by_sector = _grouped(sector.astype(np.int64), rng)
+    by_group = _grouped(sector.astype(np.int64) * 4096 + r1.astype(np.int64), rng)
+    tgt = rng.integers(0, n, size=len(src))  # across sectors: uniform over the roll
+    in_sector = rng.random(len(src)) < params.sector_homophily
+    same_vote = rng.random(len(src)) < params.vote_homophily
+    t_sector = _pick(rng, src, *by_sector, params.local_ties, window)
+    t_group = _pick(rng, src, *by_group, params.local_ties, window)
+    tgt = np.where(in_sector, np.where(same_vote, t_group, t_sector), tgt)
+    us, vs, ks = [src], [tgt], [np.zeros(len(src), dtype=np.int8)]
+
+    acts = np.flatnonzero(camp >= 0)
+    if len(acts) and params.activist_ties:
+        a_src = np.repeat(acts, params.activist_ties)
+        order, start, size, _ = by_sector
+        s, z = start[a_src], size[a_src]
+        us.append(a_src)
+        vs.append(order[s + (rng.random(len(a_src)) * z).astype(np.int64)])
+        ks.append(np.ones(len(a_src), dtype=np.int8))
+    if len(acts) > 1 and params.activist_camp_ties:
+        c_src = np.repeat(acts, params.activist_camp_ties)
+        c_grp = _grouped(camp[acts].astype(np.int64), rng)
+        order, start, size, _ = c_grp
+        local = np.searchsorted(acts, c_src)  # position of each source among activists
+        s, z = start[local], size[local]
+        own = acts[order[s + (rng.random(len(c_src)) * z).astype(np.int64)]]
+        anyone = acts[rng.integers(0, len(acts), size=len(c_src))]
+        us.append(c_src)
+        vs.append(np.where(rng.random(len(c_src)) < 0.5, own, anyone))
+        ks.append(np.full(len(c_src), 2, dtype=np.int8))
+    return Edges.from_pairs(n, np.concatenate(us), np.concatenate(vs), np.concatenate(ks))
+
+
+def to_networkx(edges: Edges, sector_names, sector: np.ndarray, r1: np.ndarray, camp: np.ndarray,
+                category_names, contractors=(), bloc: np.ndarray | None = None) -> nx.Graph:
+    """The influence graph as networkx: members 0..n-1, then contractors n..n+C-1.
+
+    Node attributes: ``kind`` (member / activist / contractor), ``sector``, ``round1``; edge
+    attribute ``kind`` (social / activist / camp / bloc).
+    """
+    g = nx.Graph()
+    n = edges.n
+    sec = [sector_names[i] for i in sector] if len(sector_names) else ["all"] * n
+    g.add_nodes_from(
+        (i, {"kind": "activist" if camp[i] >= 0 else "member", "sector": sec[i],
+             "round1": category_names[r1[i]]}) for i in range(n))
+    g.add_edges_from(
+        (int(a), int(b), {"kind": EDGE_KINDS[k]}) for a, b, k in zip(edges.u, edges.v, edges.kind))
+    for c, name in enumerate(contractors):
+        g.add_node(n + c, kind="contractor", name=name)
+        if bloc is not None:
+            g.add_edges_from((n + c, int(m), {"kind": "bloc"}) for m in np.flatnonzero(bloc == c))
+    return g

@@ -1,0 +1,230 @@
+"""Initialisation of the member population from a scenario.
+
+Deterministic arithmetic (scaling, the sector x round-1 table) plus seeded draws (who is in which
+cell, blocs, activists, initial leanings and propensities). The one invariant that matters most:
+**round 1 is reproduced exactly** -- the number of members in each round-1 category (each
+candidate, blank, abstained) equals the scenario's count, scaled to the member count by largest
+remainder when the model runs on fewer (or more) members than the roll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.params import Params
+from scenarios.loader import Scenario
+
+__all__ = ["largest_remainder", "scaled_counts", "sector_table", "Population", "build_population"]
+
+
+def largest_remainder(weights, total: int) -> np.ndarray:
+    """Integers proportional to ``weights`` that sum exactly to ``total`` (Hamilton's method).
+
+    Ties in the remainders go to the earlier index, so the result is deterministic.
+    """
+    w = np.asarray(weights, dtype=float)
+    if total < 0 or (w < 0).any():
+        raise ValueError("largest_remainder needs non-negative weights and total")
+    s = w.sum()
+    if s == 0:
+        if total == 0:
+            return np.zeros(len(w), dtype=np.int64)
+        raise ValueError("cannot apportion a positive total over zero weights")
+    quota = w * (total / s)
+    base = np.floor(quota).astype(np.int64)
+    short = total - int(base.sum())
+    if short > 0:
+        order = np.lexsort((np.arange(len(w)), -(quota - base)))
+        base[order[:short]] += 1
+    return base
+
+
+def scaled_counts(scn: Scenario, members: int) -> np.ndarray:
+    """Round-1 count per category (candidates, blank, abstained), scaled to ``members``."""
+    counts = np.array(scn.round1_counts(), dtype=np.int64)
+    if members == scn.roll:
+        return counts
+    return largest_remainder(counts, members)
+
+
+def scale_int(value: int, members: int, roll: int, keep_positive: bool = True) -> int:
+    """Scale a head-count (bloc, activists) from the roll to ``members``; >= 1 if it was > 0."""
+    if value <= 0:
+        return 0
+    v = int(round(value * members / roll))
+    return max(v, 1) if keep_positive else v
+
+
+def sector_table(scn: Scenario, counts: np.ndarray, members: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer table sectors x categories whose row sums are the sector sizes and whose column
+    sums are exactly ``counts``.
+
+    The seed table uses each sector's round-1 turnout and vote split where the scenario gives
+    them (the scenario-wide figures where not); iterative proportional fitting makes it match
+    both margins; an integer rounding that keeps both margins finishes it.
+
+    Returns:
+        (sizes, table): sector sizes (S,) and the table (S, K) with K = candidates + 2.
+    """
+    if not scn.sectors:
+        return np.array([members]), counts.reshape(1, -1).copy()
+    sizes = largest_remainder([s.share for s in scn.sectors], members)
+    k = len(counts)
+    ncand = k - 2
+    ballots = counts[:-1].sum()
+    g_turnout = ballots / max(counts.sum(), 1)
+    g_split = counts[:ncand] / max(counts[:ncand].sum(), 1)
+    g_blank = counts[ncand] / max(ballots, 1)
+    names = [c.name for c in scn.candidates]
+    seed = np.zeros((len(sizes), k))
+    for i, s in enumerate(scn.sectors):
+        t = g_turnout if s.turnout is None else s.turnout
+        if s.votes:
+            split = np.array([s.votes.get(n, 0.0) for n in names], dtype=float)
+            split = split / split.sum()
+        else:
+            split = g_split
+        seed[i, :ncand] = sizes[i] * t * (1 - g_blank) * split
+        seed[i, ncand] = sizes[i] * t * g_blank
+        seed[i, ncand + 1] = sizes[i] * (1 - t)
+    # a small floor keeps every margin reachable (a category absent from every seed row)
+    seed = seed + 1e-9
+    m = seed
+    for _ in range(500):
+        m = m * (sizes / m.sum(axis=1))[:, None]
+        m = m * (counts / np.where(m.sum(axis=0) > 0, m.sum(axis=0), 1))[None, :]
+        if np.abs(m.sum(axis=1) - sizes).max() < 1e-6:
+            break
+    return sizes, _integerise(m, sizes, counts)
+
+
+def _integerise(m: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Round a non-negative table to integers with exactly the given row and column sums."""
+    out = np.floor(m).astype(np.int64)
+    rdef = rows - out.sum(axis=1)
+    cdef = cols - out.sum(axis=0)
+    # cells whose floor overshoots a margin cannot happen: floors only undershoot.
+    frac = (m - out).ravel()
+    for flat in np.lexsort((np.arange(frac.size), -frac)):
+        i, j = divmod(int(flat), m.shape[1])
+        if rdef[i] > 0 and cdef[j] > 0:
+            out[i, j] += 1
+            rdef[i] -= 1
+            cdef[j] -= 1
+    # any remaining deficit (rare): pair deficient rows with deficient columns
+    for i in np.flatnonzero(rdef > 0):
+        while rdef[i] > 0:
+            j = int(np.flatnonzero(cdef > 0)[0])
+            step = min(rdef[i], cdef[j])
+            out[i, j] += step
+            rdef[i] -= step
+            cdef[j] -= step
+    assert (out.sum(axis=1) == rows).all() and (out.sum(axis=0) == cols).all()
+    return out
+
+
+@dataclass
+class Population:
+    """The member arrays the model keeps as its state (index = member id = graph node)."""
+
+    r1: np.ndarray            # int16 (n,): round-1 category (candidate index, blank, abstained)
+    sector: np.ndarray        # int16 (n,): sector index
+    bloc: np.ndarray          # int32 (n,): contractor index or -1
+    camp: np.ndarray          # int16 (n,): activist's camp (candidate index) or -1 if not an activist
+    leaning: np.ndarray       # float64 (n,): probability of voting for finalist A
+    propensity: np.ndarray    # float64 (n,): own turnout propensity
+    susceptibility: np.ndarray  # float64 (n,)
+    sector_sizes: np.ndarray
+    bloc_sizes: np.ndarray    # (C,) scaled bloc sizes actually filled
+    activists: np.ndarray     # (K_cand,) scaled activist counts actually filled
+
+
+def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray:
+    """Beta draws with the given means and concentration (means clipped into (0, 1))."""
+    mean = np.clip(mean, 1e-4, 1 - 1e-4)
+    return rng.beta(mean * conc, (1 - mean) * conc)
+
+
+def build_population(scn: Scenario, members: int, params: Params,
+                     rng: np.random.Generator) -> Population:
+    """Draw the members of a scenario scaled to ``members``.
+
+    Args:
+        scn: the scenario.
+        members: number of members to simulate (the roll, or fewer for speed).
+        params: model parameters.
+        rng: the initialisation stream.
+    """
+    counts = scaled_counts(scn, members)
+    sizes, table = sector_table(scn, counts, members)
+    ncand = len(scn.candidates)
+    blank, abst = ncand, ncand + 1
+
+    # who is where: each sector's slice of ids gets its table row, shuffled
+    r1 = np.empty(members, dtype=np.int16)
+    sector = np.repeat(np.arange(len(sizes), dtype=np.int16), sizes)
+    start = 0
+    for i, size in enumerate(sizes):
+        cats = np.repeat(np.arange(table.shape[1], dtype=np.int16), table[i])
+        r1[start:start + size] = rng.permutation(cats)
+        start += size
+
+    # contractor blocs: the patron's round-1 voters in the contractor's sector (then anywhere)
+    bloc = np.full(members, -1, dtype=np.int32)
+    names = [c.name for c in scn.candidates]
+    sec_names = [s.name for s in scn.sectors]
+    bloc_sizes = np.zeros(len(scn.contractors), dtype=np.int64)
+    for c, spec in enumerate(scn.contractors):
+        want = scale_int(spec.bloc, members, scn.roll)
+        patron = names.index(spec.patron)
+        pool = (r1 == patron) & (bloc < 0)
+        if spec.sector is not None:
+            local = np.flatnonzero(pool & (sector == sec_names.index(spec.sector)))
+        else:
+            local = np.flatnonzero(pool)
+        chosen = rng.permutation(local)[:want]
+        if len(chosen) < want:
+            rest = np.setdiff1d(np.flatnonzero(pool), chosen)
+            chosen = np.concatenate([chosen, rng.permutation(rest)[: want - len(chosen)]])
+        bloc[chosen] = c
+        bloc_sizes[c] = len(chosen)
+
+    # activists: round-1 voters of their candidate, outside blocs where possible
+    camp = np.full(members, -1, dtype=np.int16)
+    act_counts = np.zeros(ncand, dtype=np.int64)
+    for k, spec in enumerate(scn.candidates):
+        want = scale_int(spec.activists, members, scn.roll)
+        if want == 0:
+            continue
+        free = np.flatnonzero((r1 == k) & (bloc < 0))
+        chosen = rng.permutation(free)[:want]
+        if len(chosen) < want:
+            rest = np.flatnonzero((r1 == k) & (bloc >= 0))
+            chosen = np.concatenate([chosen, rng.permutation(rest)[: want - len(chosen)]])
+        camp[chosen] = k
+        act_counts[k] = len(chosen)
+
+    # leanings: finalists' voters loyal; others mix sector and their candidate's leaning
+    a_idx, b_idx = names.index(scn.finalists[0]), names.index(scn.finalists[1])
+    sec_lean = np.array([s.lean for s in scn.sectors] or [0.5])[sector]
+    cand_lean = np.array([c.lean for c in scn.candidates] + [0.5, 0.5])[r1]
+    w = params.sector_weight
+    mean_lean = np.where(r1 >= blank, sec_lean, w * sec_lean + (1 - w) * cand_lean)
+    mean_lean = np.where(r1 == a_idx, params.finalist_loyalty, mean_lean)
+    mean_lean = np.where(r1 == b_idx, 1 - params.finalist_loyalty, mean_lean)
+    leaning = _beta(rng, mean_lean, params.leaning_concentration)
+
+    # propensities: habit, less for orphaned voters, less own habit for bloc members
+    voted = r1 != abst
+    mean_p = np.where(voted, params.habit_voter, params.habit_abstainer)
+    orphan = voted & (r1 != a_idx) & (r1 != b_idx)
+    mean_p = np.where(orphan, mean_p * (1 - params.orphan_demobilisation), mean_p)
+    mean_p = np.where(bloc >= 0, mean_p * (1 - params.bloc_habit_discount), mean_p)
+    propensity = _beta(rng, mean_p, params.propensity_concentration)
+    susceptibility = _beta(rng, np.full(members, params.susceptibility_mean), 4.0)
+
+    return Population(r1=r1, sector=sector, bloc=bloc, camp=camp, leaning=leaning,
+                      propensity=propensity, susceptibility=susceptibility, sector_sizes=sizes,
+                      bloc_sizes=bloc_sizes, activists=act_counts)

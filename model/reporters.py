@@ -1,0 +1,64 @@
+"""Named reporter functions for the model's DataCollector (one value per day).
+
+Projected figures are expectations given today's state, computed analytically (no draws):
+    E[turnout]  = sum_i P_i / n
+    E[votes_A]  = sum_i P_i * (c_i * [instruction_i = A] + (1 - c_i) * x_i)
+where P_i is the member's election-day turnout probability, x_i its leaning and c_i its
+contractor's compliance if the member is in the bloc of an active contractor (else 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _expected(model) -> tuple[float, float, float]:
+    st = model.state
+    prob = model.engine.turnout_probability()
+    active = model.engine.active_bloc()
+    comp = np.zeros(model.n)
+    to_a = np.zeros(model.n)
+    if model.contractors:
+        bloc = np.maximum(st.bloc, 0)
+        comp = np.where(active, model.contractor_array("compliance")[bloc], 0.0)
+        to_a = np.where(active & (model.contractor_array("instruction")[bloc] == 0), 1.0, 0.0)
+    pa = comp * to_a + (1 - comp) * st.leaning
+    ea = float(np.sum(prob * pa))
+    et = float(np.sum(prob))
+    return ea, et - ea, et
+
+
+def day(model) -> int:
+    return model.day
+
+
+def projected_share_a(model) -> float:
+    """Expected two-candidate share of finalist A on election day, given today's state."""
+    ea, eb, et = _expected(model)
+    return ea / et if et else float("nan")
+
+
+def projected_share_b(model) -> float:
+    ea, eb, et = _expected(model)
+    return eb / et if et else float("nan")
+
+
+def projected_turnout(model) -> float:
+    """Expected turnout on election day as a share of the (simulated) roll."""
+    return _expected(model)[2] / model.n
+
+
+def activists_a(model) -> int:
+    return int(np.sum(model.state.camp == model.finalist_index[0]))
+
+
+def activists_b(model) -> int:
+    return int(np.sum(model.state.camp == model.finalist_index[1]))
+
+
+def contractors_a(model) -> int:
+    return sum(1 for c in model.contractors if c.instruction == 0)
+
+
+def contractors_b(model) -> int:
+    return sum(1 for c in model.contractors if c.instruction == 1)

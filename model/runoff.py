@@ -1,0 +1,308 @@
+"""``RunoffModel``: a party-leadership runoff between round 1 (day 0) and election day.
+
+Builds members, activists, contractors and candidates from a scenario on a seeded influence
+graph, reproduces round 1 exactly, steps one campaign day at a time (events; offers; activist
+contagion; canvassing; contractors' bargaining and persuasion; social influence; turnout drift)
+and holds the runoff on election day. The process schedule and every equation are in
+``docs/ODD.md``; the member rules are the named methods of :mod:`agents` (reference engine) and
+their array form in :mod:`model.engine` (default engine), which give identical results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+
+from agents import Activist, Candidate, Contractor, Member
+from agents.candidate import ENDORSED, NEUTRAL, UNDECLARED
+from model import reporters
+from model.engine import ENGINES
+from model.network import Edges, build_edges, to_networkx
+from model.params import Params
+from model.population import build_population, largest_remainder
+from model.result import RunResult
+from model.rng import Streams, resolve_seed
+from scenarios.loader import (
+    SIT_OUT, ActivistsDefect, ContractorRealign, Endorse, Neutral, Offer, Scenario, load_scenario,
+)
+
+__all__ = ["RunoffModel", "MemberState"]
+
+
+@dataclass
+class MemberState:
+    """The members' state arrays (row = member id = graph node)."""
+
+    r1: np.ndarray
+    sector: np.ndarray
+    bloc: np.ndarray
+    camp: np.ndarray
+    leaning: np.ndarray
+    propensity: np.ndarray
+    susceptibility: np.ndarray
+    vote: np.ndarray  # int8: -1 abstained/not yet, 0 = finalist A, 1 = finalist B
+
+
+class RunoffModel(mesa.Model):
+    """An agent-based model of a party runoff.
+
+    Args:
+        scenario: a :class:`Scenario`, a built-in scenario name or a path to a TOML file.
+        seed: master seed (a non-negative integer); None draws one, recorded in the result.
+        members: number of members to simulate; None means the full roll. Round-1 counts are
+            scaled by largest remainder, blocs and activists in proportion.
+        params: a :class:`Params` or a mapping of overrides applied after the scenario's.
+        engine: ``"array"`` (default, vectorised) or ``"agents"`` (per-agent reference).
+        **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
+    """
+
+    def __init__(self, *, scenario: Scenario | str = "labor-2011", seed: int | None = None,
+                 members: int | None = None, params: Params | dict[str, Any] | None = None,
+                 engine: str = "array", **overrides: Any):
+        seed = resolve_seed(seed)
+        super().__init__(seed=seed)
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        scn = self.scenario
+        base = Params.from_mapping(scn.parameters)
+        if isinstance(params, Params):
+            base = params
+        elif params:
+            base = Params.from_mapping(params, base=base)
+        self.params = base.replace(**overrides) if overrides else base
+        if engine not in ENGINES:
+            raise ValueError(f"engine: {engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+        self.n = scn.roll if members is None else int(members)
+        if self.n < 2:
+            raise ValueError(f"members: {members} is too small; allowed: at least 2")
+
+        # names and indices
+        self.categories = scn.categories
+        self.finalists = scn.finalists
+        names = [c.name for c in scn.candidates]
+        self.finalist_index = (names.index(scn.finalists[0]), names.index(scn.finalists[1]))
+        self.side_of = [0 if k == self.finalist_index[0] else 1 if k == self.finalist_index[1] else -1
+                        for k in range(len(self.categories))]
+        self.side_of_arr = np.array(self.side_of, dtype=np.int8)
+        self.sector_names = [s.name for s in scn.sectors] or ["all"]
+        self.day = 0
+        self.election_day = scn.election_day
+        self.event_log: list[tuple[int, str]] = []
+
+        # population and graph
+        pop = build_population(scn, self.n, self.params, self.streams.get("init"))
+        self.state = MemberState(r1=pop.r1, sector=pop.sector, bloc=pop.bloc, camp=pop.camp,
+                                 leaning=pop.leaning, propensity=pop.propensity,
+                                 susceptibility=pop.susceptibility,
+                                 vote=np.full(self.n, -1, dtype=np.int8))
+        self.population = pop
+        self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+        self._graph = None
+
+        # agents
+        self.candidates = [Candidate(self, k, c.name, c.votes, c.finalist, c.full_name)
+                           for k, c in enumerate(scn.candidates)]
+        self.contractors = []
+        for c, spec in enumerate(scn.contractors):
+            comp = self.params.contractor_compliance if spec.compliance is None else spec.compliance
+            cap = self.params.contractor_capacity if spec.capacity is None else spec.capacity
+            self.contractors.append(Contractor(
+                self, c, spec.name, names.index(spec.patron), spec.sector, comp, cap,
+                np.flatnonzero(pop.bloc == c)))
+        self._members = [Activist(self, i) if pop.camp[i] >= 0 else Member(self, i) for i in range(self.n)]
+        for a in np.flatnonzero(pop.camp >= 0):
+            side = self.side_of[pop.camp[a]]
+            if side >= 0:
+                self.state.leaning[a] = 1.0 if side == 0 else 0.0
+
+        self.engine = ENGINES[engine](self)
+        self._defections: dict[int, dict] = {}
+        self.result: RunResult | None = None
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "day": reporters.day,
+            "projected_share_a": reporters.projected_share_a,
+            "projected_share_b": reporters.projected_share_b,
+            "projected_turnout": reporters.projected_turnout,
+            "activists_a": reporters.activists_a,
+            "activists_b": reporters.activists_b,
+            "contractors_a": reporters.contractors_a,
+            "contractors_b": reporters.contractors_b,
+        })
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ accessors
+    def member(self, i: int) -> Member:
+        """The Member (or Activist) agent of member id ``i``."""
+        return self._members[i]
+
+    @property
+    def members(self) -> list[Member]:
+        return self._members
+
+    @property
+    def graph(self):
+        """The influence graph as networkx (built on first access from the edge arrays)."""
+        if self._graph is None:
+            self._graph = to_networkx(self.edges, [s.name for s in self.scenario.sectors],
+                                      self.state.sector, self.state.r1, self.state.camp,
+                                      self.categories, [c.name for c in self.contractors], self.state.bloc)
+        return self._graph
+
+    def contractor_array(self, attr: str) -> np.ndarray:
+        """One attribute of every contractor as an array (empty when there are none)."""
+        dtype = np.int64 if attr == "instruction" else np.float64
+        return np.array([getattr(c, attr) for c in self.contractors], dtype=dtype)
+
+    def log(self, text: str) -> None:
+        self.event_log.append((self.day, text))
+
+    # ------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """Advance one day: a campaign day before election day, the vote on election day."""
+        if not self.running:
+            return
+        self.day += 1
+        if self.day < self.election_day:
+            self.campaign_day()
+        else:
+            self.election()
+            self.running = False
+        self.datacollector.collect(self)
+
+    def run(self) -> RunResult:
+        """Step to election day and return the result."""
+        while self.running:
+            self.step()
+        return self.result
+
+    def campaign_day(self) -> None:
+        """One campaign day, in the order of ``docs/ODD.md`` (process overview)."""
+        d = self.day
+        rng = self.streams.get("day", d)
+        u_canvass = rng.random(self.engine.n_activist_ties)
+        u_contagion = rng.random((2, len(self.engine.act_ids)))
+        u_contractor = rng.random((2, len(self.contractors)))
+        u_candidate = rng.random(len(self.candidates))
+
+        for i, ev in enumerate(self.scenario.events):
+            active = ev.day == d or (isinstance(ev, ActivistsDefect) and ev.day <= d <= ev.until)
+            if active:
+                self.apply_event(i, ev)
+        self.candidates_consider_offers(u_candidate)
+        switches = self.engine.contagion(u_contagion)
+        for a, new in switches:
+            self.member(a).join(new)
+        if switches:
+            self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
+        self.engine.canvass(u_canvass)
+        last = d == self.election_day - 1
+        for c in self.contractors:
+            c.bargain(float(u_contractor[0][c.index]), float(u_contractor[1][c.index]), last)
+        self.engine.persuade()
+        self.engine.influence()
+        self.engine.turnout_drift()
+
+    def election(self) -> None:
+        """Election day: every member turns out or not, then votes (blocs with compliance)."""
+        u = self.streams.get("election").random((3, self.n))
+        self.state.vote = self.engine.election(u)
+        self.result = RunResult.from_model(self)
+
+    # ------------------------------------------------------------------ events
+    def apply_event(self, i: int, ev) -> None:
+        """Apply scenario event number ``i`` (see ``docs/ODD.md``, submodel *events*)."""
+        if isinstance(ev, Endorse):
+            self.endorse(ev.by, self.finalists.index(ev.target), ev.strength, self.streams.get("event", i))
+        elif isinstance(ev, Neutral):
+            self.declare_neutral(ev.by)
+        elif isinstance(ev, ActivistsDefect):
+            self.defect_activists(i, ev)
+        elif isinstance(ev, ContractorRealign):
+            side = -1 if ev.target == SIT_OUT else self.finalists.index(ev.target)
+            for c in self.contractors:
+                if c.name == ev.contractor or (ev.patron is not None and c.patron_name == ev.patron):
+                    c.align(side)
+        elif isinstance(ev, Offer):
+            side = self.finalists.index(ev.by)
+            for c in self.contractors:
+                if c.name == ev.target:
+                    c.offers[side] = max(c.offers[side], ev.value)
+            for cand in self.candidates:
+                if cand.name == ev.target:
+                    cand.receive_offer(side, ev.value)
+            self.log(f"{ev.by} offers {ev.target} a deal (value {ev.value:g})")
+
+    def endorse(self, by: str, side: int, strength: float, rng: np.random.Generator) -> None:
+        """``by`` endorses finalist ``side``: its voters (or reached members), activists and
+        contractors respond by the rules in ``docs/ODD.md``."""
+        st = self.state
+        names = [c.name for c in self.candidates]
+        target = self.candidates[self.finalist_index[side]]
+        if by in names:
+            cand = self.candidates[names.index(by)]
+            if cand.status != UNDECLARED:
+                return
+            cand.status, cand.endorsed, cand.strength = ENDORSED, side, strength
+            cand.endorsements_given.append((self.day, target.name, strength))
+            reached = np.flatnonzero(st.r1 == cand.index)
+            u_follow = rng.random(len(self.engine.act_ids))
+            for k, a in enumerate(self.engine.act_ids):
+                if st.camp[a] == cand.index and u_follow[k] < strength * self.params.activist_follow:
+                    self.member(int(a)).join(self.finalist_index[side])
+        else:
+            inst = next(x for x in self.scenario.institutions if x.name == by)
+            in_reach = np.ones(self.n, dtype=bool)
+            if inst.sectors:
+                in_reach = np.isin(st.sector, [self.sector_names.index(s) for s in inst.sectors])
+            reached = np.flatnonzero(in_reach & (rng.random(self.n) < inst.reach))
+        target.endorsements_received.append((self.day, by, strength))
+        self.engine.endorse_members(reached, strength, side)
+        self.log(f"{by} endorses {target.name} (strength {strength:g}; reaches {len(reached)} members)")
+
+    def declare_neutral(self, by: str) -> None:
+        cand = next(c for c in self.candidates if c.name == by)
+        if cand.status != UNDECLARED:
+            return
+        cand.status = NEUTRAL
+        self.engine.neutral_members(np.flatnonzero(self.state.r1 == cand.index),
+                                    self.params.neutral_demobilisation)
+        self.log(f"{by} declares neutrality")
+
+    def defect_activists(self, i: int, ev: ActivistsDefect) -> None:
+        """Move today's allotment of ``ev.source``'s activists (lowest seeded keys first)."""
+        names = [c.name for c in self.candidates]
+        src, tgt = names.index(ev.source), names.index(ev.target)
+        camp = self.state.camp
+        acts = self.engine.act_ids
+        if i not in self._defections:
+            keys = self.streams.get("event", i).random(len(acts))
+            total = int(round(ev.share * int(np.sum(camp[acts] == src))))
+            allot = largest_remainder(np.ones(ev.until - ev.day + 1), total)
+            self._defections[i] = {"keys": keys, "allot": allot}
+        sched = self._defections[i]
+        count = int(sched["allot"][self.day - ev.day])
+        eligible = np.flatnonzero(camp[acts] == src)
+        movers = eligible[np.argsort(sched["keys"][eligible], kind="stable")][:count]
+        for k in movers:
+            self.member(int(acts[k])).join(tgt)
+        if count:
+            self.log(f"{len(movers)} of {ev.source}'s activists move to {ev.target}")
+
+    def candidates_consider_offers(self, u: np.ndarray) -> None:
+        for cand in self.candidates:
+            side = cand.consider_offers(float(u[cand.index]))
+            if side >= 0:
+                self.log(f"{cand.name} accepts {self.finalists[side]}'s offer")
+                self.endorse(cand.name, side, cand.offers[side], self.streams.get("offer", cand.index, self.day))
+
+    # ------------------------------------------------------------------ housekeeping
+    def release(self) -> None:
+        """Drop this model from Mesa 3.3's class-level ``Agent._ids`` registry (a leak fixed
+        upstream in 3.4.2); call when a batch process is done with the model."""
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)

@@ -1,0 +1,209 @@
+"""The ``runoff`` command line: run a scenario, list and describe scenarios, list parameters.
+
+Bad input (a malformed scenario, an unknown or out-of-range parameter, a bad seed) prints one
+message naming the file or option, the field and what is allowed, to stderr, and exits with
+status 2; nothing is printed to stdout then. The same command with the same seed prints
+byte-identical output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """An input error to report in one line with exit status 2."""
+
+
+def _parse_sets(items: list[str]) -> dict[str, float | int]:
+    from model.params import ParameterError, parse_value
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--set {item}: expected name=value (see `runoff params`)")
+        name, _, text = item.partition("=")
+        try:
+            out[name.strip()] = parse_value(name.strip(), text.strip())
+        except ParameterError as err:
+            raise UsageError(f"--set {item}: {err.message}") from None
+    return out
+
+
+def _seed(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--seed {text}: expected a non-negative integer") from None
+    if value < 0:
+        raise UsageError(f"--seed {text}: expected a non-negative integer")
+    return value
+
+
+def cmd_run(args) -> int:
+    from model.api import run
+    from scenarios.loader import load_scenario
+
+    scn = load_scenario(args.scenario)
+    overrides = _parse_sets(args.set)
+    if overrides:
+        scn = scn.with_parameters(**overrides)
+    if args.members is not None and args.members < 2:
+        raise UsageError(f"--members {args.members}: expected an integer of at least 2")
+    seed = _seed(args.seed)
+    result = run(scn, seed=0 if seed is None else seed, members=args.members, engine=args.engine)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=None if args.compact else 1, allow_nan=False))
+    else:
+        print(result.format_text(scn.title))
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    from scenarios.loader import builtin_names, load_scenario
+
+    names = builtin_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        scn = load_scenario(name)
+        print(f"{name:<{width}}  {scn.title}")
+    return 0
+
+
+def cmd_describe(args) -> int:
+    from model.params import Params
+    from model.population import scaled_counts, sector_table
+    from scenarios.loader import load_scenario
+
+    scn = load_scenario(args.scenario)
+    out = [f"{scn.name}: {scn.title}", f"file: {scn.path}", ""]
+    if scn.description:
+        out += [textwrap.fill(" ".join(scn.description.split()), 96), ""]
+    out.append(f"roll {scn.roll:,} | runoff on day {scn.election_day} (round 1 = day 0) | "
+               f"finalists {scn.finalists[0]} (A) and {scn.finalists[1]} (B)")
+    out.append("")
+    ballots = scn.round1_ballots
+    out.append("Round 1")
+    for c in scn.candidates:
+        tag = "finalist" if c.finalist else "eliminated"
+        out.append(f"  {c.name:<16}{c.votes:>9,}  {c.votes / ballots:>6.1%} of ballots  {tag:<10}"
+                   f"  activists {c.activists:,}")
+    out.append(f"  {'blank':<16}{scn.blank:>9,}")
+    out.append(f"  {'abstained':<16}{scn.abstained:>9,}  turnout {ballots / scn.roll:.1%}")
+    if scn.sectors:
+        counts = scaled_counts(scn, scn.roll)
+        sizes, table = sector_table(scn, counts, scn.roll)
+        out += ["", "Sectors (round-1 table fitted to the official totals)"]
+        for s, size, row in zip(scn.sectors, sizes, table):
+            out.append(f"  {s.name:<18}{size:>8,} members  turnout {1 - row[-1] / size:>6.1%}  "
+                       f"leaning to {scn.finalists[0]} {s.lean:.2f}")
+    if scn.contractors:
+        out += ["", "Contractors"]
+        p = Params.from_mapping(scn.parameters)
+        for c in scn.contractors:
+            comp = c.compliance if c.compliance is not None else p.contractor_compliance
+            out.append(f"  {c.name:<26} patron {c.patron:<14} bloc {c.bloc:>6,}  "
+                       f"sector {c.sector or '-':<18} compliance {comp:.2f}")
+    if scn.institutions:
+        out += ["", "Institutions"]
+        for i in scn.institutions:
+            out.append(f"  {i.name:<40} reaches {i.reach:.0%} of {', '.join(i.sectors) or 'the roll'}")
+    out += ["", "Event timeline"]
+    if not scn.events:
+        out.append("  (no events)")
+    for ev in scn.events:
+        out.append(f"  day {ev.day}: {ev.describe()}")
+        if ev.note:
+            out.append(f"         {ev.note}")
+    out.append(f"  day {scn.election_day}: runoff")
+    if scn.parameters:
+        out += ["", "Parameter overrides"]
+        for k, v in scn.parameters.items():
+            out.append(f"  {k} = {v}")
+    if scn.observed:
+        o = scn.observed
+        sh = o.shares()
+        out += ["", "Observed runoff (never used by the simulation)"]
+        for f in scn.finalists:
+            out.append(f"  {f:<16}{o.votes[f]:>9,}  {sh[f]:.1%}")
+        if o.turnout is not None:
+            out.append(f"  {'turnout':<16}{o.turnout:>9.1%}")
+    print("\n".join(out))
+    return 0
+
+
+def cmd_params(args) -> int:
+    from model.params import PARAM_SPECS
+
+    if args.markdown:
+        from model.params import markdown_table
+
+        print(markdown_table())
+        return 0
+    group = None
+    for s in PARAM_SPECS:
+        if s.group != group:
+            group = s.group
+            print(f"\n[{group}]")
+        print(f"  {s.name:<28}{s.default!s:>7}  [{s.low}, {s.high}] {s.unit}")
+        print(f"  {'':<28}{s.meaning}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from runoff import __version__
+
+    parser = argparse.ArgumentParser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
+    parser.add_argument("--version", action="version", version=f"runoff-abm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a scenario to election day and print the result")
+    p.add_argument("scenario", nargs="?", default="labor-2011", help="built-in name or path to a .toml file")
+    p.add_argument("--seed", default=None, help="master seed (non-negative integer; default 0)")
+    p.add_argument("--members", type=int, default=None, help="members to simulate (default: the roll)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
+    p.add_argument("--engine", choices=["array", "agents"], default="array",
+                   help="array (vectorised, default) or agents (per-agent reference)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--compact", action="store_true", help="with --json: on one line")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("scenarios", help="list the built-in scenarios")
+    p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("describe", help="show a scenario and its event timeline")
+    p.add_argument("scenario", help="built-in name or path to a .toml file")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("params", help="list the model parameters with defaults, ranges and meanings")
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table (for docs/ODD.md)")
+    p.set_defaults(func=cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model.params import ParameterError
+    from scenarios.loader import ScenarioError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, UsageError, ParameterError) as err:
+        print(f"runoff: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - e.g. `runoff run | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,652 @@
+"""Scenario files: the data that describe one runoff, and their validating loader.
+
+A scenario is a TOML file (format in ``docs/scenarios.md``) giving the roll, the round-1 count,
+the two finalists, optional sectors, contractors, activists and institutions, the events between
+the rounds, parameter overrides and the observed runoff result. :func:`load_scenario` turns it
+into an immutable :class:`Scenario` or raises :class:`ScenarioError` naming the file, the field
+and what is allowed. The simulation never reads ``observed``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.params import ParameterError, Params
+
+__all__ = [
+    "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
+    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer", "Observed",
+    "EVENT_KINDS", "BUILTIN_DIR", "builtin_names", "load_scenario", "parse_scenario",
+]
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+SIT_OUT = "none"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with the file, the field and what is allowed."""
+
+    def __init__(self, source: str, field_path: str, message: str):
+        self.source = source
+        self.field = field_path
+        self.message = message
+        where = f"{source}: {field_path}" if field_path else source
+        super().__init__(f"{where}: {message}")
+
+
+# --------------------------------------------------------------------------- data classes
+@dataclass(frozen=True)
+class CandidateSpec:
+    """A round-1 candidate: name, votes, whether a finalist, activists, leaning of its voters."""
+
+    name: str
+    votes: int
+    finalist: bool
+    activists: int = 0
+    lean: float = 0.5
+    full_name: str = ""
+
+
+@dataclass(frozen=True)
+class SectorSpec:
+    """A sector of the roll with its share, leaning, and (optionally) its round-1 record."""
+
+    name: str
+    share: float
+    lean: float = 0.5
+    turnout: float | None = None
+    votes: dict[str, float] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ContractorSpec:
+    """A poll contractor: its bloc (round-1 votes it delivered), patron, sector, compliance."""
+
+    name: str
+    patron: str
+    bloc: int
+    sector: str | None = None
+    compliance: float | None = None
+    capacity: float | None = None
+
+
+@dataclass(frozen=True)
+class InstitutionSpec:
+    """A non-candidate endorser (a union, a movement, a mayor) and the sectors it reaches."""
+
+    name: str
+    sectors: tuple[str, ...] = ()
+    reach: float = 0.3
+
+
+@dataclass(frozen=True)
+class Endorse:
+    """``by`` (an eliminated candidate or institution) endorses finalist ``target``."""
+
+    day: int
+    by: str
+    target: str
+    strength: float = 1.0
+    note: str = ""
+    kind: str = field(default="endorse", init=False)
+
+    def describe(self) -> str:
+        return f"{self.by} endorses {self.target} (strength {self.strength:g})"
+
+
+@dataclass(frozen=True)
+class Neutral:
+    """Eliminated candidate ``by`` declares no endorsement (vote by conscience)."""
+
+    day: int
+    by: str
+    note: str = ""
+    kind: str = field(default="neutral", init=False)
+
+    def describe(self) -> str:
+        return f"{self.by} declares neutrality"
+
+
+@dataclass(frozen=True)
+class ActivistsDefect:
+    """A ``share`` of ``source``'s activists move to ``target``'s camp over days day..until."""
+
+    day: int
+    until: int
+    source: str
+    target: str
+    share: float
+    note: str = ""
+    kind: str = field(default="activists_defect", init=False)
+
+    def describe(self) -> str:
+        span = f"days {self.day}-{self.until}" if self.until > self.day else f"day {self.day}"
+        return f"{self.share:.0%} of {self.source}'s activists move to {self.target} ({span})"
+
+
+@dataclass(frozen=True)
+class ContractorRealign:
+    """A named contractor, or all contractors of ``patron``, switch to ``target`` or sit out."""
+
+    day: int
+    target: str
+    contractor: str | None = None
+    patron: str | None = None
+    note: str = ""
+    kind: str = field(default="contractor_realign", init=False)
+
+    def describe(self) -> str:
+        who = self.contractor if self.contractor else f"all contractors of {self.patron}"
+        to = "sit out" if self.target == SIT_OUT else f"realign to {self.target}"
+        return f"{who} {to}"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Finalist ``by`` offers ``target`` (an eliminated candidate or a contractor) a deal."""
+
+    day: int
+    by: str
+    target: str
+    value: float = 1.0
+    note: str = ""
+    kind: str = field(default="offer", init=False)
+
+    def describe(self) -> str:
+        return f"{self.by} offers {self.target} a deal (value {self.value:g})"
+
+
+Event = Endorse | Neutral | ActivistsDefect | ContractorRealign | Offer
+EVENT_KINDS = {
+    "endorse": Endorse, "neutral": Neutral, "activists_defect": ActivistsDefect,
+    "contractor_realign": ContractorRealign, "offer": Offer,
+}
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The observed runoff, for comparison only (the simulation never reads it)."""
+
+    votes: dict[str, int]
+    turnout: float | None = None
+    source: str = ""
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.votes.values())
+        return {k: v / total for k, v in self.votes.items()} if total else {}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One runoff, as read from a scenario file. Immutable; events sorted by day (stable)."""
+
+    name: str
+    roll: int
+    election_day: int
+    finalists: tuple[str, str]
+    candidates: tuple[CandidateSpec, ...]
+    blank: int = 0
+    sectors: tuple[SectorSpec, ...] = ()
+    contractors: tuple[ContractorSpec, ...] = ()
+    institutions: tuple[InstitutionSpec, ...] = ()
+    events: tuple[Event, ...] = ()
+    parameters: dict[str, float | int] = field(default_factory=dict)
+    observed: Observed | None = None
+    title: str = ""
+    description: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+    path: str = "<memory>"
+
+    @property
+    def abstained(self) -> int:
+        """Members on the roll who cast no round-1 ballot."""
+        return self.roll - self.round1_ballots
+
+    @property
+    def round1_ballots(self) -> int:
+        return sum(c.votes for c in self.candidates) + self.blank
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Round-1 categories in order: each candidate, then ``blank``, then ``abstained``."""
+        return tuple(c.name for c in self.candidates) + ("blank", "abstained")
+
+    def round1_counts(self) -> tuple[int, ...]:
+        """Round-1 count per category (see :attr:`categories`); sums to the roll."""
+        return tuple(c.votes for c in self.candidates) + (self.blank, self.abstained)
+
+    def candidate(self, name: str) -> CandidateSpec:
+        return next(c for c in self.candidates if c.name == name)
+
+    @property
+    def eliminated(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.candidates if not c.finalist)
+
+    def with_events(self, events) -> Scenario:
+        """A copy with another event list (validated like a file's)."""
+        from dataclasses import replace
+
+        data = replace(self, events=tuple(sorted(events, key=lambda e: e.day)))
+        _check_events(data, [(e, f"events[{i}]") for i, e in enumerate(data.events)])
+        return data
+
+    def with_parameters(self, **values) -> Scenario:
+        """A copy whose ``[parameters]`` overrides are updated with ``values`` (checked)."""
+        from dataclasses import replace
+
+        merged = {**self.parameters, **values}
+        try:
+            Params.from_mapping(merged)
+        except ParameterError as err:
+            raise ScenarioError(self.path, f"parameters.{err.name}", err.message) from None
+        return replace(self, parameters=merged)
+
+
+# --------------------------------------------------------------------------- the loader
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios (the TOML files shipped in this package)."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name, or a scenario file by path.
+
+    Raises:
+        ScenarioError: if the name is unknown, the file unreadable, or its content invalid.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not (path.suffix == ".toml" or path.exists() or "/" in text):
+        if text not in builtin_names():
+            close = difflib.get_close_matches(text, builtin_names(), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ScenarioError(text, "", f"no such built-in scenario{hint}; built-ins: "
+                                f"{', '.join(builtin_names())}; or give a path to a .toml file")
+        path = BUILTIN_DIR / f"{text}.toml"
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ScenarioError(str(path), "", f"cannot read the file ({err.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "not UTF-8 text; a scenario is a TOML file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "", f"TOML syntax error: {err}") from None
+    data = _inherit(data, str(path), seen=(str(path.resolve()),))
+    return parse_scenario(data, source=str(path))
+
+
+def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    """Resolve ``base = "NAME-or-PATH"``: start from the base's fields, replace the given ones.
+
+    Top-level fields replace the base's whole field (an ``events`` list replaces the base's list);
+    the ``[parameters]`` table is merged key by key. Paths are relative to the child file.
+    """
+    if "base" not in data:
+        return data
+    base = data["base"]
+    if not isinstance(base, str):
+        raise ScenarioError(source, "base", f"expected a scenario name or path, got {base!r}")
+    if base in builtin_names() and not base.endswith(".toml"):
+        base_path = BUILTIN_DIR / f"{base}.toml"
+    else:
+        base_path = (Path(source).parent / base).resolve()
+    if str(base_path.resolve()) in seen:
+        raise ScenarioError(source, "base", f"{base!r} leads back to itself (cycle of bases)")
+    try:
+        base_data = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except OSError:
+        raise ScenarioError(source, "base", f"cannot read {base!r}; give a built-in name "
+                            f"({', '.join(builtin_names())}) or a path relative to this file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(str(base_path), "", f"TOML syntax error: {err}") from None
+    base_data = _inherit(base_data, str(base_path), seen + (str(base_path.resolve()),))
+    merged = {k: v for k, v in base_data.items() if k not in ("name", "title", "description")}
+    for k, v in data.items():
+        if k == "base":
+            continue
+        if k == "parameters" and isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k] = {**merged[k], **v}
+        else:
+            merged[k] = v
+    return merged
+
+
+class _Reader:
+    """Typed access to one TOML table that records the field path for error messages."""
+
+    def __init__(self, table: Any, path: str, source: str, allowed: dict[str, str]):
+        self.source = source
+        self.path = path
+        if not isinstance(table, dict):
+            self.fail("", f"expected a table, got {type(table).__name__}")
+        unknown = [k for k in table if k not in allowed]
+        if unknown:
+            k = unknown[0]
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.fail(k, f"unknown field{hint}; allowed here: {', '.join(allowed)}")
+        self.table = table
+
+    def where(self, key: str) -> str:
+        if not key:
+            return self.path
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, message: str):
+        raise ScenarioError(self.source, self.where(key), message)
+
+    def has(self, key: str) -> bool:
+        return key in self.table
+
+    def int(self, key: str, *, default=None, low=None, high=None, required=False):
+        if key not in self.table:
+            if required:
+                self.fail(key, "required field is missing (an integer)")
+            return default
+        v = self.table[key]
+        if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            else:
+                self.fail(key, f"expected a whole number, got {v!r}")
+        if low is not None and v < low:
+            self.fail(key, f"{v} is too small; allowed: {_range(low, high)}")
+        if high is not None and v > high:
+            self.fail(key, f"{v} is too large; allowed: {_range(low, high)}")
+        return v
+
+    def float(self, key: str, *, default=None, low=None, high=None, required=False, open_low=False):
+        if key not in self.table:
+            if required:
+                self.fail(key, "required field is missing (a number)")
+            return default
+        v = self.table[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            self.fail(key, f"expected a number, got {v!r}")
+        v = float(v)
+        if low is not None and (v < low or (open_low and v <= low)):
+            self.fail(key, f"{v:g} is out of range; allowed: {_range(low, high, open_low)}")
+        if high is not None and v > high:
+            self.fail(key, f"{v:g} is out of range; allowed: {_range(low, high, open_low)}")
+        return v
+
+    def str(self, key: str, *, default=None, required=False, choices=None):
+        if key not in self.table:
+            if required:
+                self.fail(key, "required field is missing (a string)"
+                          + (f"; allowed: {', '.join(choices)}" if choices else ""))
+            return default
+        v = self.table[key]
+        if not isinstance(v, str):
+            self.fail(key, f"expected a string, got {v!r}")
+        if choices is not None and v not in choices:
+            close = difflib.get_close_matches(v, list(choices), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.fail(key, f"{v!r} is not allowed{hint}; allowed: {', '.join(choices)}")
+        return v
+
+    def bool(self, key: str, *, default=False):
+        v = self.table.get(key, default)
+        if not isinstance(v, bool):
+            self.fail(key, f"expected true or false, got {v!r}")
+        return v
+
+    def list(self, key: str, *, default=()):
+        v = self.table.get(key, default)
+        if not isinstance(v, (list, tuple)):
+            self.fail(key, f"expected an array, got {v!r}")
+        return list(v)
+
+    def table_of(self, key: str):
+        v = self.table.get(key, {})
+        if not isinstance(v, dict):
+            self.fail(key, f"expected a table, got {v!r}")
+        return v
+
+
+def _range(low, high, open_low=False) -> str:
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{'(' if open_low else '['}{lo}, {hi}]"
+
+
+_TOP = {
+    "name": "short identifier", "title": "one-line title", "description": "free text",
+    "roll": "members eligible to vote", "election_day": "day of the runoff (round 1 = day 0)",
+    "finalists": "the two candidates in the runoff", "round1": "round-1 ballots not for a candidate",
+    "candidates": "round-1 candidates", "sectors": "sectors of the roll", "contractors": "poll contractors",
+    "institutions": "non-candidate endorsers", "events": "events between the rounds",
+    "parameters": "parameter overrides", "observed": "observed runoff result", "sources": "provenance notes",
+    "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
+}
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
+    """Validate a parsed TOML document and build a :class:`Scenario` (see ``docs/scenarios.md``)."""
+    top = _Reader(data, "", source, _TOP)
+    name = top.str("name", required=True)
+    roll = top.int("roll", required=True, low=1)
+    election_day = top.int("election_day", required=True, low=2, high=365)
+
+    # candidates
+    raw_cands = top.list("candidates")
+    if len(raw_cands) < 2:
+        top.fail("candidates", "at least two [[candidates]] are required")
+    cands_raw = []
+    for i, c in enumerate(raw_cands):
+        r = _Reader(c, f"candidates[{i}]", source,
+                    {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
+        cands_raw.append(r)
+    names = []
+    for r in cands_raw:
+        n = r.str("name", required=True)
+        if n in names:
+            r.fail("name", f"duplicate candidate {n!r}; names must be unique")
+        if n in ("blank", "abstained", SIT_OUT):
+            r.fail("name", f"{n!r} is reserved; choose another name")
+        names.append(n)
+    finalists = top.list("finalists")
+    if len(finalists) != 2 or len(set(finalists)) != 2 or not all(isinstance(f, str) for f in finalists):
+        top.fail("finalists", f"expected two different candidate names, got {finalists!r}")
+    for f in finalists:
+        if f not in names:
+            top.fail("finalists", f"{f!r} is not a candidate; candidates: {', '.join(names)}")
+    candidates = []
+    for r, n in zip(cands_raw, names):
+        if r.has("finalist") and r.bool("finalist") != (n in finalists):
+            r.fail("finalist", f"contradicts top-level finalists = {finalists!r}")
+        candidates.append(CandidateSpec(
+            name=n, votes=r.int("votes", required=True, low=0), finalist=n in finalists,
+            activists=r.int("activists", default=0, low=0), lean=r.float("lean", default=0.5, low=0, high=1),
+            full_name=r.str("full_name", default=n)))
+
+    r1 = _Reader(top.table_of("round1"), "round1", source,
+                 {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
+    blank = r1.int("blank", default=0, low=0)
+    ballots = sum(c.votes for c in candidates) + blank
+    if ballots > roll:
+        top.fail("roll", f"round-1 ballots ({ballots}: candidates' votes + blank) exceed the roll "
+                 f"({roll}); the roll must be at least the number of ballots")
+    if r1.has("abstained"):
+        abst = r1.int("abstained", low=0)
+        if abst != roll - ballots:
+            r1.fail("abstained", f"{abst} does not add up: roll {roll} - ballots {ballots} = {roll - ballots}")
+    finals_votes = [c.votes for c in candidates if c.finalist]
+    if sum(finals_votes) == 0:
+        top.fail("finalists", "the finalists received no round-1 votes")
+
+    # sectors
+    sectors = []
+    for i, s in enumerate(top.list("sectors")):
+        r = _Reader(s, f"sectors[{i}]", source,
+                    {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
+        sname = r.str("name", required=True)
+        if any(x.name == sname for x in sectors):
+            r.fail("name", f"duplicate sector {sname!r}")
+        votes = None
+        if r.has("votes"):
+            vt = _Reader(r.table_of("votes"), f"sectors[{i}].votes", source, {n: "" for n in names})
+            votes = {k: vt.float(k, low=0) for k in vt.table}
+            if sum(votes.values()) <= 0:
+                r.fail("votes", "the round-1 split must have a positive total")
+        sectors.append(SectorSpec(
+            name=sname, share=r.float("share", required=True, low=0, high=1, open_low=True),
+            lean=r.float("lean", default=0.5, low=0, high=1),
+            turnout=r.float("turnout", default=None, low=0, high=1), votes=votes,
+            description=r.str("description", default="")))
+    if sectors:
+        total = sum(s.share for s in sectors)
+        if abs(total - 1.0) > 1e-3:
+            top.fail("sectors", f"sector shares add up to {total:.4f}; they must add up to 1")
+    sector_names = [s.name for s in sectors]
+
+    # contractors
+    contractors = []
+    for i, c in enumerate(top.list("contractors")):
+        r = _Reader(c, f"contractors[{i}]", source,
+                    {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
+        cname = r.str("name", required=True)
+        if any(x.name == cname for x in contractors) or cname in names:
+            r.fail("name", f"duplicate name {cname!r}; contractor names must be unique")
+        contractors.append(ContractorSpec(
+            name=cname, patron=r.str("patron", required=True, choices=names),
+            bloc=r.int("bloc", required=True, low=1),
+            sector=r.str("sector", choices=sector_names or ["(this scenario has no sectors)"]),
+            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1)))
+    for cand in candidates:
+        total = sum(c.bloc for c in contractors if c.patron == cand.name)
+        if total > cand.votes:
+            top.fail("contractors", f"blocs of {cand.name}'s contractors ({total}) exceed "
+                     f"{cand.name}'s round-1 votes ({cand.votes}); a bloc is round-1 votes delivered")
+
+    # institutions
+    institutions = []
+    for i, t in enumerate(top.list("institutions")):
+        r = _Reader(t, f"institutions[{i}]", source, {"name": "", "sectors": "", "reach": ""})
+        iname = r.str("name", required=True)
+        if iname in names or any(x.name == iname for x in institutions):
+            r.fail("name", f"duplicate name {iname!r}; an institution cannot share a candidate's name")
+        secs = r.list("sectors")
+        for s in secs:
+            if s not in sector_names:
+                r.fail("sectors", f"{s!r} is not a sector; sectors: {', '.join(sector_names) or '(none)'}")
+        institutions.append(InstitutionSpec(name=iname, sectors=tuple(secs),
+                                            reach=r.float("reach", default=0.3, low=0, high=1, open_low=True)))
+
+    # parameters
+    params = dict(top.table_of("parameters"))
+    try:
+        Params.from_mapping(params)
+    except ParameterError as err:
+        raise ScenarioError(source, f"parameters.{err.name}", err.message) from None
+
+    # observed
+    observed = None
+    if top.has("observed"):
+        r = _Reader(top.table_of("observed"), "observed", source, {"votes": "", "turnout": "", "source": ""})
+        vt = _Reader(r.table_of("votes"), "observed.votes", source, {f: "" for f in finalists})
+        observed = Observed(votes={f: vt.int(f, required=True, low=0) for f in finalists},
+                            turnout=r.float("turnout", low=0, high=1), source=r.str("source", default=""))
+        if sum(observed.votes.values()) > roll:
+            vt.fail("", f"observed votes exceed the roll ({roll})")
+
+    srcs = top.table_of("sources")
+    for k, v in srcs.items():
+        if not isinstance(v, str):
+            top.fail(f"sources.{k}", "expected a string")
+
+    partial = Scenario(
+        name=name, roll=roll, election_day=election_day, finalists=(finalists[0], finalists[1]),
+        candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
+        institutions=tuple(institutions), parameters=params, observed=observed,
+        title=top.str("title", default=name), description=top.str("description", default=""),
+        sources=dict(srcs), path=source)
+
+    # events
+    events = []
+    for i, e in enumerate(top.list("events")):
+        events.append((_parse_event(e, f"events[{i}]", source, partial), f"events[{i}]"))
+    _check_events(partial, events)
+    order = sorted(range(len(events)), key=lambda k: events[k][0].day)
+    from dataclasses import replace
+
+    return replace(partial, events=tuple(events[k][0] for k in order))
+
+
+def _parse_event(e: Any, path: str, source: str, scn: Scenario) -> Event:
+    if not isinstance(e, dict):
+        raise ScenarioError(source, path, "expected a table ([[events]])")
+    kind = e.get("kind")
+    if kind not in EVENT_KINDS:
+        raise ScenarioError(source, f"{path}.kind", f"{kind!r} is not an event kind; allowed: "
+                            f"{', '.join(EVENT_KINDS)}")
+    names = [c.name for c in scn.candidates]
+    elim = list(scn.eliminated)
+    fin = list(scn.finalists)
+    last = scn.election_day - 1
+    common = {"kind": "", "day": "", "note": ""}
+    fields = {
+        "endorse": {"by": "", "for": "", "strength": ""},
+        "neutral": {"by": ""},
+        "activists_defect": {"from": "", "to": "", "share": "", "until": ""},
+        "contractor_realign": {"contractor": "", "patron": "", "to": ""},
+        "offer": {"by": "", "to": "", "value": ""},
+    }[kind]
+    r = _Reader(e, path, source, {**common, **fields})
+    day = r.int("day", required=True)
+    if not 1 <= day <= last:
+        r.fail("day", f"{day} is not a campaign day; allowed: 1..{last} (round 1 is day 0, "
+               f"the runoff is day {scn.election_day})")
+    note = r.str("note", default="")
+    if kind == "endorse":
+        endorsers = elim + [i.name for i in scn.institutions]
+        return Endorse(day=day, by=r.str("by", required=True, choices=endorsers),
+                       target=r.str("for", required=True, choices=fin),
+                       strength=r.float("strength", default=1.0, low=0, high=1, open_low=True), note=note)
+    if kind == "neutral":
+        return Neutral(day=day, by=r.str("by", required=True, choices=elim), note=note)
+    if kind == "activists_defect":
+        src = r.str("from", required=True, choices=names)
+        tgt = r.str("to", required=True, choices=fin)
+        if src == tgt:
+            r.fail("to", "must differ from 'from'")
+        until = r.int("until", default=day)
+        if not day <= until <= last:
+            r.fail("until", f"{until} is not allowed; allowed: {day}..{last} (from 'day' to the last campaign day)")
+        return ActivistsDefect(day=day, until=until, source=src, target=tgt,
+                               share=r.float("share", required=True, low=0, high=1, open_low=True), note=note)
+    if kind == "contractor_realign":
+        if r.has("contractor") == r.has("patron"):
+            r.fail("contractor", "give exactly one of 'contractor' (a name) or 'patron' (all of a candidate's)")
+        con = r.str("contractor", choices=[c.name for c in scn.contractors]) if r.has("contractor") else None
+        pat = r.str("patron", choices=names) if r.has("patron") else None
+        if pat is not None and not any(c.patron == pat for c in scn.contractors):
+            r.fail("patron", f"{pat} has no contractors in this scenario")
+        return ContractorRealign(day=day, target=r.str("to", required=True, choices=fin + [SIT_OUT]),
+                                 contractor=con, patron=pat, note=note)
+    # offer
+    return Offer(day=day, by=r.str("by", required=True, choices=fin),
+                 target=r.str("to", required=True, choices=elim + [c.name for c in scn.contractors]),
+                 value=r.float("value", default=1.0, low=0, high=1, open_low=True), note=note)
+
+
+def _check_events(scn: Scenario, events: list[tuple[Event, str]]) -> None:
+    """Cross-event checks: a candidate declares (endorse or neutral) at most once."""
+    declared: dict[str, str] = {}
+    for ev, path in events:
+        if not 1 <= ev.day <= scn.election_day - 1:
+            raise ScenarioError(scn.path, f"{path}.day", f"{ev.day} is not a campaign day; allowed: "
+                                f"1..{scn.election_day - 1}")
+        if isinstance(ev, (Endorse, Neutral)) and ev.by in {c.name for c in scn.candidates}:
+            if ev.by in declared:
+                raise ScenarioError(scn.path, f"{path}.by", f"{ev.by} already declared in {declared[ev.by]}; "
+                                    "a candidate endorses or declares neutrality at most once")
+            declared[ev.by] = path
