@@ -53,12 +53,7 @@ class _Base:
 
     def active_bloc(self) -> np.ndarray:
         """Members of a bloc whose contractor currently instructs for a finalist."""
-        st = self.model.state
-        instr = self.model.contractor_array("instruction")
-        has = st.bloc >= 0
-        out = np.zeros(len(st.bloc), dtype=bool)
-        out[has] = instr[st.bloc[has]] >= 0
-        return out
+        return self.model.contractor_array("instruction")[self.model.state.bloc] >= 0
 
 
 class ArrayEngine(_Base):
@@ -156,11 +151,9 @@ class ArrayEngine(_Base):
         prob = self.turnout_probability()
         voted = u[0] < prob
         active = self.active_bloc()
-        instr = m.contractor_array("instruction")
-        comp = m.contractor_array("compliance")
-        bloc = np.maximum(st.bloc, 0)
-        comply = active & (u[1] < comp[bloc])
-        vote = np.where(comply, instr[bloc], np.where(u[2] < st.leaning, 0, 1)).astype(np.int8)
+        instr = m.contractor_array("instruction")[st.bloc]
+        comply = active & (u[1] < m.contractor_array("compliance")[st.bloc])
+        vote = np.where(comply, instr, np.where(u[2] < st.leaning, 0, 1)).astype(np.int8)
         vote[~voted] = -1
         return vote
 

@@ -117,7 +117,7 @@ class Params:
                                  "ties of each activist to other activists (half to its own camp)", "graph")
 
     # --- initial state --------------------------------------------------------------------
-    habit_voter: float = _p(0.9, 0.0, 1.0, "probability",
+    habit_voter: float = _p(0.95, 0.0, 1.0, "probability",
                             "mean turnout propensity of a round-1 voter", "turnout",
                             "Gerber, Green & Shachar 2003 (habit); assumption for the level")
     habit_abstainer: float = _p(0.08, 0.0, 1.0, "probability",
@@ -132,7 +132,7 @@ class Params:
     bloc_habit_discount: float = _p(0.5, 0.0, 1.0, "fraction",
                                     "share of a bloc member's propensity that was the contractor's doing",
                                     "contractors", "assumption (Nichter 2008: turnout buying)")
-    daily_turnout_decay: float = _p(0.004, 0.0, 0.2, "fraction per day",
+    daily_turnout_decay: float = _p(0.008, 0.0, 0.2, "fraction per day",
                                     "daily loss of propensity without contact (attention decay)", "turnout",
                                     "assumption; FairVote 2020: runoff turnout falls more with a longer gap")
     social_turnout: float = _p(0.02, 0.0, 1.0, "fraction per day",
@@ -160,7 +160,7 @@ class Params:
     # --- activists ------------------------------------------------------------------------
     canvass_rate: float = _p(0.25, 0.0, 1.0, "probability per tie per day",
                              "chance that an activist contacts a given neighbour on a day", "activists")
-    canvass_turnout: float = _p(0.06, 0.0, 1.0, "fraction per contact",
+    canvass_turnout: float = _p(0.03, 0.0, 1.0, "fraction per contact",
                                 "share of the remaining gap to certain turnout closed by one contact",
                                 "activists", "assumption; canvassing field experiments: a few points")
     canvass_pull: float = _p(0.05, 0.0, 1.0, "fraction per contact",

@@ -16,12 +16,8 @@ def _expected(model) -> tuple[float, float, float]:
     st = model.state
     prob = model.engine.turnout_probability()
     active = model.engine.active_bloc()
-    comp = np.zeros(model.n)
-    to_a = np.zeros(model.n)
-    if model.contractors:
-        bloc = np.maximum(st.bloc, 0)
-        comp = np.where(active, model.contractor_array("compliance")[bloc], 0.0)
-        to_a = np.where(active & (model.contractor_array("instruction")[bloc] == 0), 1.0, 0.0)
+    comp = np.where(active, model.contractor_array("compliance")[st.bloc], 0.0)
+    to_a = np.where(active & (model.contractor_array("instruction")[st.bloc] == 0), 1.0, 0.0)
     pa = comp * to_a + (1 - comp) * st.leaning
     ea = float(np.sum(prob * pa))
     et = float(np.sum(prob))

@@ -56,12 +56,14 @@ class RunoffModel(mesa.Model):
             scaled by largest remainder, blocs and activists in proportion.
         params: a :class:`Params` or a mapping of overrides applied after the scenario's.
         engine: ``"array"`` (default, vectorised) or ``"agents"`` (per-agent reference).
+        graph: optional networkx graph on nodes ``0..members-1`` to use as the influence graph
+            instead of drawing one (for unit tests, teaching and user-supplied networks).
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
     def __init__(self, *, scenario: Scenario | str = "labor-2011", seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
-                 engine: str = "array", **overrides: Any):
+                 engine: str = "array", graph=None, **overrides: Any):
         seed = resolve_seed(seed)
         super().__init__(seed=seed)
         self.seed = seed
@@ -100,7 +102,13 @@ class RunoffModel(mesa.Model):
                                  susceptibility=pop.susceptibility,
                                  vote=np.full(self.n, -1, dtype=np.int8))
         self.population = pop
-        self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+        if graph is None:
+            self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+        else:
+            if set(graph.nodes) != set(range(self.n)):
+                raise ValueError(f"graph: its nodes must be exactly 0..{self.n - 1} (one per member)")
+            pairs = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
+            self.edges = Edges.from_pairs(self.n, pairs[:, 0], pairs[:, 1])
         self._graph = None
 
         # agents
@@ -153,9 +161,12 @@ class RunoffModel(mesa.Model):
         return self._graph
 
     def contractor_array(self, attr: str) -> np.ndarray:
-        """One attribute of every contractor as an array (empty when there are none)."""
-        dtype = np.int64 if attr == "instruction" else np.float64
-        return np.array([getattr(c, attr) for c in self.contractors], dtype=dtype)
+        """One attribute of every contractor as an array, plus a sentinel last entry for
+        "no contractor" (instruction -1, compliance 0, capacity 0), so that the member array
+        ``state.bloc`` (-1 = none) indexes it directly."""
+        if attr == "instruction":
+            return np.array([c.instruction for c in self.contractors] + [-1], dtype=np.int64)
+        return np.array([getattr(c, attr) for c in self.contractors] + [0.0], dtype=np.float64)
 
     def log(self, text: str) -> None:
         self.event_log.append((self.day, text))
@@ -172,6 +183,8 @@ class RunoffModel(mesa.Model):
             self.election()
             self.running = False
         self.datacollector.collect(self)
+        if not self.running:
+            self.result = RunResult.from_model(self)
 
     def run(self) -> RunResult:
         """Step to election day and return the result."""
@@ -210,7 +223,6 @@ class RunoffModel(mesa.Model):
         """Election day: every member turns out or not, then votes (blocs with compliance)."""
         u = self.streams.get("election").random((3, self.n))
         self.state.vote = self.engine.election(u)
-        self.result = RunResult.from_model(self)
 
     # ------------------------------------------------------------------ events
     def apply_event(self, i: int, ev) -> None:

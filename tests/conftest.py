@@ -1,0 +1,72 @@
+"""Shared fixtures: tiny hand-built scenarios and graphs for rule-level unit tests."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from agents import Activist, Member
+from model.engine import ENGINES
+from model.runoff import RunoffModel
+from scenarios.loader import parse_scenario
+
+TINY = {
+    "name": "tiny",
+    "roll": 8,
+    "election_day": 4,
+    "finalists": ["A", "B"],
+    "candidates": [
+        {"name": "A", "votes": 3, "activists": 1},
+        {"name": "B", "votes": 2, "activists": 1},
+        {"name": "C", "votes": 2, "activists": 1},
+    ],
+    "contractors": [{"name": "broker", "patron": "C", "bloc": 2}],
+}
+
+
+def tiny_scenario(**changes):
+    """The TINY scenario (3 candidates, 8 members) with top-level fields replaced."""
+    return parse_scenario({**TINY, **changes}, source="<tiny>")
+
+
+def rebuild(model, *, r1=None, camp=None, bloc=None, leaning=None, propensity=None,
+            susceptibility=None):
+    """Overwrite member state arrays of ``model`` and rebuild its engine (which caches the
+    activist list) and its contractors' member lists, so a unit test controls who is who."""
+    st = model.state
+    for name, value in (("r1", r1), ("camp", camp), ("bloc", bloc), ("leaning", leaning),
+                        ("propensity", propensity), ("susceptibility", susceptibility)):
+        if value is not None:
+            arr = getattr(st, name)
+            setattr(st, name, np.asarray(value, dtype=arr.dtype))
+    for c in model.contractors:
+        c.members = np.flatnonzero(st.bloc == c.index)
+    for i, agent in enumerate(model.members):
+        wanted = Activist if st.camp[i] >= 0 else Member
+        if type(agent) is not wanted:
+            agent.remove()
+            model.members[i] = wanted(model, i)
+    model.engine = ENGINES[model.engine.name](model)
+    return model
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request):
+    """Each engine in turn: every rule test runs on both."""
+    return request.param
+
+
+@pytest.fixture
+def star():
+    """Member 0 tied to 1, 2 and 3; members 4..7 tied in a path 4-5-6-7 (not to 0)."""
+    g = nx.Graph()
+    g.add_nodes_from(range(8))
+    g.add_edges_from([(0, 1), (0, 2), (0, 3), (4, 5), (5, 6), (6, 7)])
+    return g
+
+
+def tiny_model(graph, engine="array", scenario=None, **params):
+    """A RunoffModel on the tiny scenario over a hand-built graph, seed 1."""
+    return RunoffModel(scenario=scenario or tiny_scenario(), seed=1, members=graph.number_of_nodes(),
+                       graph=graph, engine=engine, **params)
