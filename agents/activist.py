@@ -28,11 +28,9 @@ class Activist(Member):
         return self.camp_side >= 0
 
     def join(self, candidate_index: int) -> None:
-        """Move to ``candidate_index``'s camp; a finalist's activist adopts its camp's leaning."""
-        self.model.state.camp[self.index] = candidate_index
-        side = self.model.side_of[candidate_index]
-        if side >= 0:
-            self.leaning = 1.0 if side == 0 else 0.0
+        """Move to ``candidate_index``'s camp; a finalist's activist adopts its camp's leaning
+        (see :meth:`model.RunoffModel.join_camp`)."""
+        self.model.join_camp(self.index, candidate_index)
 
     def canvass(self, draws, contacts) -> None:
         """Contact each tie with probability ``canvass_rate`` (one draw per tie, in id order)

@@ -93,19 +93,38 @@ def sector_table(scn: Scenario, counts: np.ndarray, members: int) -> tuple[np.nd
     seed = seed + 1e-9
     m = seed
     for _ in range(500):
-        m = m * (sizes / m.sum(axis=1))[:, None]
-        m = m * (counts / np.where(m.sum(axis=0) > 0, m.sum(axis=0), 1))[None, :]
+        rs = m.sum(axis=1)
+        m = m * (sizes / np.where(rs > 0, rs, 1))[:, None]
+        cs = m.sum(axis=0)
+        m = m * (counts / np.where(cs > 0, cs, 1))[None, :]
         if np.abs(m.sum(axis=1) - sizes).max() < 1e-6:
             break
     return sizes, _integerise(m, sizes, counts)
 
 
 def _integerise(m: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Round a non-negative table to integers with exactly the given row and column sums."""
+    """Round a non-negative table to integers with exactly the given row and column sums.
+
+    Floors first; a row whose floors overshoot (possible only when the fit did not converge,
+    e.g. tiny member counts) gives back units from its smallest cells; then units go to the
+    cells with the largest fractional parts whose row and column both still lack units, and
+    any remainder pairs a deficient row with a deficient column.
+    """
+    m = np.clip(m, 0, None)
     out = np.floor(m).astype(np.int64)
     rdef = rows - out.sum(axis=1)
+    for i in np.flatnonzero(rdef < 0):
+        for j in np.argsort(m[i] - out[i], kind="stable"):
+            while rdef[i] < 0 and out[i, j] > 0:
+                out[i, j] -= 1
+                rdef[i] += 1
     cdef = cols - out.sum(axis=0)
-    # cells whose floor overshoots a margin cannot happen: floors only undershoot.
+    for j in np.flatnonzero(cdef < 0):  # symmetric case for columns
+        for i in np.argsort(m[:, j] - out[:, j], kind="stable"):
+            while cdef[j] < 0 and out[i, j] > 0:
+                out[i, j] -= 1
+                cdef[j] += 1
+    rdef = rows - out.sum(axis=1)
     frac = (m - out).ravel()
     for flat in np.lexsort((np.arange(frac.size), -frac)):
         i, j = divmod(int(flat), m.shape[1])
@@ -113,7 +132,6 @@ def _integerise(m: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
             out[i, j] += 1
             rdef[i] -= 1
             cdef[j] -= 1
-    # any remaining deficit (rare): pair deficient rows with deficient columns
     for i in np.flatnonzero(rdef > 0):
         while rdef[i] > 0:
             j = int(np.flatnonzero(cdef > 0)[0])
@@ -121,7 +139,7 @@ def _integerise(m: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
             out[i, j] += step
             rdef[i] -= step
             cdef[j] -= step
-    assert (out.sum(axis=1) == rows).all() and (out.sum(axis=0) == cols).all()
+    assert (out.sum(axis=1) == rows).all() and (out.sum(axis=0) == cols).all() and (out >= 0).all()
     return out
 
 

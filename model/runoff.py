@@ -121,7 +121,7 @@ class RunoffModel(mesa.Model):
             self.contractors.append(Contractor(
                 self, c, spec.name, names.index(spec.patron), spec.sector, comp, cap,
                 np.flatnonzero(pop.bloc == c)))
-        self._members = [Activist(self, i) if pop.camp[i] >= 0 else Member(self, i) for i in range(self.n)]
+        self._members: list[Member] | None = None  # materialised on first use (see `members`)
         for a in np.flatnonzero(pop.camp >= 0):
             side = self.side_of[pop.camp[a]]
             if side >= 0:
@@ -145,11 +145,28 @@ class RunoffModel(mesa.Model):
     # ------------------------------------------------------------------ accessors
     def member(self, i: int) -> Member:
         """The Member (or Activist) agent of member id ``i``."""
-        return self._members[i]
+        return self.members[i]
 
     @property
     def members(self) -> list[Member]:
+        """Member and Activist agents, index = member id. They are thin views over the state
+        arrays, created on first use: the array engine never needs them, so a large run does
+        not pay for 10^5-10^6 Mesa agents unless something asks for them."""
+        if self._members is None:
+            camp = self.state.camp
+            self._members = [Activist(self, i) if camp[i] >= 0 else Member(self, i) for i in range(self.n)]
         return self._members
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """All agents (Mesa's AgentSet), members included (materialising them if needed)."""
+        self.members  # noqa: B018 - materialise the member views
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self.members  # noqa: B018
+        return super().agents_by_type
 
     @property
     def graph(self):
@@ -167,6 +184,14 @@ class RunoffModel(mesa.Model):
         if attr == "instruction":
             return np.array([c.instruction for c in self.contractors] + [-1], dtype=np.int64)
         return np.array([getattr(c, attr) for c in self.contractors] + [0.0], dtype=np.float64)
+
+    def join_camp(self, member: int, camp: int) -> None:
+        """Activist ``member`` joins ``camp`` (a candidate index); an activist of a finalist's
+        camp is committed: its leaning becomes 1 (camp A) or 0 (camp B)."""
+        self.state.camp[member] = camp
+        side = self.side_of[camp]
+        if side >= 0:
+            self.state.leaning[member] = 1.0 if side == 0 else 0.0
 
     def log(self, text: str) -> None:
         self.event_log.append((self.day, text))
@@ -208,7 +233,7 @@ class RunoffModel(mesa.Model):
         self.candidates_consider_offers(u_candidate)
         switches = self.engine.contagion(u_contagion)
         for a, new in switches:
-            self.member(a).join(new)
+            self.join_camp(a, new)
         if switches:
             self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
         self.engine.canvass(u_canvass)
@@ -264,7 +289,7 @@ class RunoffModel(mesa.Model):
             u_follow = rng.random(len(self.engine.act_ids))
             for k, a in enumerate(self.engine.act_ids):
                 if st.camp[a] == cand.index and u_follow[k] < strength * self.params.activist_follow:
-                    self.member(int(a)).join(self.finalist_index[side])
+                    self.join_camp(int(a), self.finalist_index[side])
         else:
             inst = next(x for x in self.scenario.institutions if x.name == by)
             in_reach = np.ones(self.n, dtype=bool)
@@ -300,7 +325,7 @@ class RunoffModel(mesa.Model):
         eligible = np.flatnonzero(camp[acts] == src)
         movers = eligible[np.argsort(sched["keys"][eligible], kind="stable")][:count]
         for k in movers:
-            self.member(int(acts[k])).join(tgt)
+            self.join_camp(int(acts[k]), tgt)
         if count:
             self.log(f"{len(movers)} of {ev.source}'s activists move to {ev.target}")
 

@@ -272,7 +272,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise ScenarioError(str(path), "", f"cannot read the file ({err.strerror})") from None
+        raise ScenarioError(str(path), "", f"cannot read the file ({err.strerror}); give an existing "
+                            f".toml file or a built-in name ({', '.join(builtin_names())})") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -454,7 +455,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             r.fail("name", f"{n!r} is reserved; choose another name")
         names.append(n)
     finalists = top.list("finalists")
-    if len(finalists) != 2 or len(set(finalists)) != 2 or not all(isinstance(f, str) for f in finalists):
+    if len(finalists) != 2 or not all(isinstance(f, str) for f in finalists) or finalists[0] == finalists[1]:
         top.fail("finalists", f"expected two different candidate names, got {finalists!r}")
     for f in finalists:
         if f not in names:
@@ -585,7 +586,7 @@ def _parse_event(e: Any, path: str, source: str, scn: Scenario) -> Event:
     if not isinstance(e, dict):
         raise ScenarioError(source, path, "expected a table ([[events]])")
     kind = e.get("kind")
-    if kind not in EVENT_KINDS:
+    if not isinstance(kind, str) or kind not in EVENT_KINDS:
         raise ScenarioError(source, f"{path}.kind", f"{kind!r} is not an event kind; allowed: "
                             f"{', '.join(EVENT_KINDS)}")
     names = [c.name for c in scn.candidates]
