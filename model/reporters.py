@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _expected(model) -> tuple[float, float, float]:
+def projection(model) -> tuple[float, float, float]:
+    """Expected (votes A, votes B, voters) on election day given the current state."""
     st = model.state
     prob = model.engine.turnout_probability()
     active = model.engine.active_bloc()
@@ -22,6 +23,13 @@ def _expected(model) -> tuple[float, float, float]:
     ea = float(np.sum(prob * pa))
     et = float(np.sum(prob))
     return ea, et - ea, et
+
+
+def _expected(model) -> tuple[float, float, float]:
+    """The projection computed by the model just before this collection (once, not per
+    reporter); computed afresh if the model has none."""
+    cached = getattr(model, "projection", None)
+    return cached if cached is not None else projection(model)
 
 
 def day(model) -> int:

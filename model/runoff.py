@@ -140,7 +140,7 @@ class RunoffModel(mesa.Model):
             "contractors_a": reporters.contractors_a,
             "contractors_b": reporters.contractors_b,
         })
-        self.datacollector.collect(self)
+        self.collect()
 
     # ------------------------------------------------------------------ accessors
     def member(self, i: int) -> Member:
@@ -207,9 +207,14 @@ class RunoffModel(mesa.Model):
         else:
             self.election()
             self.running = False
-        self.datacollector.collect(self)
+        self.collect()
         if not self.running:
             self.result = RunResult.from_model(self)
+
+    def collect(self) -> None:
+        """Record today's reporters: the projection is computed once and shared by them."""
+        self.projection = reporters.projection(self)
+        self.datacollector.collect(self)
 
     def run(self) -> RunResult:
         """Step to election day and return the result."""

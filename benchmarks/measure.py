@@ -1,0 +1,113 @@
+"""Measure one size in this process and print one JSON object (called by ``benchmarks``).
+
+    python -m benchmarks.measure --members 66310 [--reference] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+
+def _best(fn, repeats: int) -> float:
+    """Best of ``repeats`` wall-clock timings of ``fn()`` (seconds): the least-disturbed one."""
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def measure(members: int, reference: bool, repeats: int, scenario: str = "labor-2011") -> dict:
+    import scipy.sparse as sp
+
+    from model.runoff import RunoffModel
+    from scenarios.loader import load_scenario
+
+    out: dict = {"members": members, "scenario": scenario}
+
+    # whole runoff, end to end: scenario load, graph, agents, the days, the election
+    def whole():
+        m = RunoffModel(scenario=load_scenario(scenario), seed=1, members=members)
+        m.run()
+        m.release()
+
+    out["full_runoff_s"] = _best(whole, repeats)
+
+    # where the time goes: build phases, then each day
+    t = time.perf_counter()
+    scn = load_scenario(scenario)
+    out["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model = RunoffModel(scenario=scn, seed=1, members=members)
+    out["build_s"] = time.perf_counter() - t
+    out["edges"] = int(len(model.edges.u))
+    days = []
+    while model.day < model.election_day - 1:
+        t = time.perf_counter()
+        model.step()
+        days.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    model.step()
+    out["election_s"] = time.perf_counter() - t
+    out["day_s"] = float(np.median(days))
+    out["days"] = len(days)
+
+    # the physical floor: one CSR mat-vec over the same graph
+    e = model.edges
+    a = sp.csr_matrix((np.ones(len(e.indices)), e.indices, e.indptr), shape=(e.n, e.n))
+    x = model.state.leaning.copy()
+    out["matvec_s"] = _best(lambda: a @ x, max(repeats, 20))
+    # the array engine's daily member update alone (influence + turnout drift), same graph
+    eng = model.engine
+
+    def update():
+        eng.influence()
+        eng.turnout_drift()
+
+    out["array_update_s"] = _best(update, max(repeats, 5))
+
+    if reference:
+        from model.engine import AgentEngine
+
+        def whole_ref():
+            m = RunoffModel(scenario=load_scenario(scenario), seed=1, members=members, engine="agents")
+            m.run()
+            m.release()
+
+        out["reference_full_runoff_s"] = _best(whole_ref, 1)
+        ref = RunoffModel(scenario=scn, seed=1, members=members, engine="agents")
+        rdays = []
+        while ref.day < ref.election_day - 1:
+            t = time.perf_counter()
+            ref.step()
+            rdays.append(time.perf_counter() - t)
+        out["reference_day_s"] = float(np.median(rdays))
+        reng = AgentEngine(ref)
+
+        def rupdate():
+            reng.influence()
+            reng.turnout_drift()
+
+        out["reference_update_s"] = _best(rupdate, 1)
+    model.release()
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--members", type=int, required=True)
+    ap.add_argument("--reference", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print(json.dumps(measure(args.members, args.reference, args.repeats)))
+
+
+if __name__ == "__main__":
+    main()
