@@ -97,7 +97,8 @@ class Contractor(mesa.Agent):
         self.align(option if option < 2 else -1)
 
     def align(self, side: int) -> None:
-        """Instruct the bloc for finalist ``side`` (0/1) or sit out (-1). Final."""
+        """Instruct the bloc for finalist ``side`` (0/1) or sit out (-1). The contractor's own
+        choice is not revisited; a ``contractor_realign`` event can still change it."""
         self.instruction = side
         self.status = ALIGNED if side >= 0 else SITTING_OUT
         self.decided_day = self.model.day

@@ -145,7 +145,7 @@ class ArrayEngine(_Base):
             tot, cnt = self.adj @ x, self.adj @ self.ones
         else:
             diff = self._diff
-            np.subtract(x.take(self.adj.indices), np.repeat(x, m.edges.degree), out=diff)
+            np.subtract(x.take(m.edges.indices), x.take(self.rows), out=diff)
             np.abs(diff, out=diff)
             np.less_equal(diff, p.confidence_bound, out=self.near.data, casting="unsafe")
             tot, cnt = self.near @ x, self.near @ self.ones

@@ -1,13 +1,16 @@
 """The influence graph: seeded, linear-time construction as edge arrays, CSR view, networkx view.
 
 Members are nodes ``0..n-1`` (node id = member index). Ties are drawn as stubs: each member
-starts ``mean_degree / 2`` ties; a tie stays in the member's sector with probability
-``sector_homophily``, and within the sector joins a member of the same round-1 category with
-probability ``vote_homophily``; within its group a tie goes to a near neighbour in a seeded
-ring order with probability ``local_ties`` (which gives clustering, as in Watts-Strogatz
-small worlds), otherwise to a uniform member of the group. Activists get extra ties into their
-sector (canvassing reach) and ties to other activists (the camp network complex contagion runs
-on). Duplicate ties and self-ties are dropped. All draws come from the stream passed in.
+starts ``mean_degree / 2`` ties. A tie stays in the member's sector with probability
+``sector_homophily`` (otherwise it joins a uniform member of the roll). Inside the sector it is
+a *local* tie with probability ``local_ties``: the member's k-th stub joins the member k+1
+places further along the sector's ring, a seeded order sorted by round-1 category (a ring
+lattice, which gives clustering as in Watts-Strogatz small worlds; Centola 2010). Otherwise it
+joins a uniform member of the same (sector, round-1 category) group with probability
+``vote_homophily``, else a uniform member of the sector. Activists get ``activist_ties`` extra
+ties to uniform members of their sector (canvassing reach) and ``activist_camp_ties`` ties to
+other activists, half to their own camp (the camp network complex contagion runs on).
+Duplicate ties and self-ties are dropped. All draws come from the stream passed in.
 
 The CSR arrays (``indptr``, ``indices``), with each row's neighbours in ascending id order,
 are what both engines iterate over; the networkx graph is built from the same edge arrays on
@@ -66,11 +69,19 @@ class Edges:
         return cls(n=n, u=lo, v=hi, kind=kind, indptr=indptr, indices=indices)
 
 
-def _grouped(keys: np.ndarray, rng: np.random.Generator):
-    """Members grouped by ``keys`` in a seeded random order: (order, start, size, position)."""
+def _grouped(keys: np.ndarray, rng: np.random.Generator, secondary: np.ndarray | None = None):
+    """Members grouped by ``keys`` (then ``secondary``) in a seeded random order.
+
+    Returns (order, start, size, position): ``order`` lists member ids group by group;
+    ``start``/``size`` give each member's group slice in ``order``; ``position`` each member's
+    index in ``order``.
+    """
     n = len(keys)
     shuffle = rng.permutation(n)
-    order = shuffle[np.argsort(keys[shuffle], kind="stable")]
+    if secondary is None:
+        order = shuffle[np.argsort(keys[shuffle], kind="stable")]
+    else:
+        order = shuffle[np.lexsort((secondary[shuffle], keys[shuffle]))]
     uniq, start, size = np.unique(keys[order], return_index=True, return_counts=True)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
@@ -78,13 +89,9 @@ def _grouped(keys: np.ndarray, rng: np.random.Generator):
     return order, start[gidx], size[gidx], pos
 
 
-def _pick(rng, src, order, start, size, pos, local_p, window):
-    """For each source member, a tie target in its group: near in ring order or uniform."""
-    s, z = start[src], size[src]
-    uniform = order[s + (rng.random(len(src)) * z).astype(np.int64)]
-    off = rng.integers(1, window + 1, size=len(src)) * np.where(rng.random(len(src)) < 0.5, -1, 1)
-    near = order[s + (pos[src] - s + off) % z]
-    return np.where(rng.random(len(src)) < local_p, near, uniform)
+def _uniform(rng, src, order, start, size):
+    """For each source member, a uniform member of its group (possibly itself; dropped later)."""
+    return order[start[src] + (rng.random(len(src)) * size[src]).astype(np.int64)]
 
 
 def build_edges(sector: np.ndarray, r1: np.ndarray, camp: np.ndarray, params: Params,
@@ -96,25 +103,29 @@ def build_edges(sector: np.ndarray, r1: np.ndarray, camp: np.ndarray, params: Pa
     half = params.mean_degree / 2
     stubs = np.full(n, int(half), dtype=np.int64) + (rng.random(n) < half - int(half))
     src = np.repeat(np.arange(n, dtype=np.int64), stubs)
-    window = max(1, params.mean_degree // 2)
+    # rank of each stub among its member's stubs: 0, 1, 2, ...
+    rank = np.arange(len(src)) - np.repeat(np.cumsum(stubs) - stubs, stubs)
 
-    by_sector = _grouped(sector.astype(np.int64), rng)
-    by_group = _grouped(sector.astype(np.int64) * 4096 + r1.astype(np.int64), rng)
-    tgt = rng.integers(0, n, size=len(src))  # across sectors: uniform over the roll
+    sec = sector.astype(np.int64)
+    # the sector ring: members of a sector in (round-1 category, random) order, so ring
+    # neighbours mostly share a round-1 vote; local ties join a member to the next ones on it
+    ring = _grouped(sec, rng, secondary=r1.astype(np.int64))
+    by_group = _grouped(sec * 4096 + r1.astype(np.int64), rng)
+    order, start, size, pos = ring
+    local = order[start[src] + (pos[src] - start[src] + rank + 1) % size[src]]
     in_sector = rng.random(len(src)) < params.sector_homophily
+    is_local = rng.random(len(src)) < params.local_ties
     same_vote = rng.random(len(src)) < params.vote_homophily
-    t_sector = _pick(rng, src, *by_sector, params.local_ties, window)
-    t_group = _pick(rng, src, *by_group, params.local_ties, window)
-    tgt = np.where(in_sector, np.where(same_vote, t_group, t_sector), tgt)
+    within = np.where(same_vote, _uniform(rng, src, *by_group[:3]), _uniform(rng, src, *ring[:3]))
+    anywhere = rng.integers(0, n, size=len(src))
+    tgt = np.where(in_sector, np.where(is_local, local, within), anywhere)
     us, vs, ks = [src], [tgt], [np.zeros(len(src), dtype=np.int8)]
 
     acts = np.flatnonzero(camp >= 0)
     if len(acts) and params.activist_ties:
         a_src = np.repeat(acts, params.activist_ties)
-        order, start, size, _ = by_sector
-        s, z = start[a_src], size[a_src]
         us.append(a_src)
-        vs.append(order[s + (rng.random(len(a_src)) * z).astype(np.int64)])
+        vs.append(_uniform(rng, a_src, *ring[:3]))
         ks.append(np.ones(len(a_src), dtype=np.int8))
     if len(acts) > 1 and params.activist_camp_ties:
         c_src = np.repeat(acts, params.activist_camp_ties)

@@ -287,6 +287,7 @@ class RunoffModel(mesa.Model):
         if by in names:
             cand = self.candidates[names.index(by)]
             if cand.status != UNDECLARED:
+                self.log(f"{by}'s endorsement of {target.name} is void: {by} already {cand.status}")
                 return
             cand.status, cand.endorsed, cand.strength = ENDORSED, side, strength
             cand.endorsements_given.append((self.day, target.name, strength))
@@ -308,6 +309,7 @@ class RunoffModel(mesa.Model):
     def declare_neutral(self, by: str) -> None:
         cand = next(c for c in self.candidates if c.name == by)
         if cand.status != UNDECLARED:
+            self.log(f"{by}'s declaration of neutrality is void: {by} already {cand.status}")
             return
         cand.status = NEUTRAL
         self.engine.neutral_members(np.flatnonzero(self.state.r1 == cand.index),

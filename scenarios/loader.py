@@ -413,6 +413,14 @@ class _Reader:
         return v
 
 
+def _contractor_sector(r: _Reader, sector_names: list[str]) -> str | None:
+    if not r.has("sector"):
+        return None
+    if not sector_names:
+        r.fail("sector", "this scenario has no [[sectors]]; remove the field or add sectors")
+    return r.str("sector", choices=sector_names)
+
+
 def _range(low, high, open_low=False) -> str:
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
@@ -520,8 +528,12 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         contractors.append(ContractorSpec(
             name=cname, patron=r.str("patron", required=True, choices=names),
             bloc=r.int("bloc", required=True, low=1),
-            sector=r.str("sector", choices=sector_names or ["(this scenario has no sectors)"]),
+            sector=_contractor_sector(r, sector_names),
             compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1)))
+    for i, cand in enumerate(candidates):
+        if cand.activists > cand.votes:
+            cands_raw[i].fail("activists", f"{cand.activists} exceeds {cand.name}'s round-1 votes ({cand.votes}); "
+                              "activists are round-1 voters of their candidate")
     for cand in candidates:
         total = sum(c.bloc for c in contractors if c.patron == cand.name)
         if total > cand.votes:
@@ -533,8 +545,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     for i, t in enumerate(top.list("institutions")):
         r = _Reader(t, f"institutions[{i}]", source, {"name": "", "sectors": "", "reach": ""})
         iname = r.str("name", required=True)
-        if iname in names or any(x.name == iname for x in institutions):
-            r.fail("name", f"duplicate name {iname!r}; an institution cannot share a candidate's name")
+        if iname in names or any(x.name == iname for x in institutions) or any(c.name == iname for c in contractors):
+            r.fail("name", f"duplicate name {iname!r}; an institution cannot share a candidate's, "
+                   "contractor's or other institution's name")
         secs = r.list("sectors")
         for s in secs:
             if s not in sector_names:
