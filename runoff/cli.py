@@ -159,6 +159,65 @@ def cmd_params(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from studies.spec import load_spec
+    from studies.sweep import run_sweep
+
+    spec = load_spec(args.spec)
+    if args.serial:
+        executor = "serial"
+    elif args.scheduler or args.local_cluster:
+        executor = "dask"
+    else:
+        executor = "processes"
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: expected at least 1")
+    if args.local_cluster is not None and args.local_cluster < 1:
+        raise UsageError(f"--local-cluster {args.local_cluster}: expected at least 1")
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError(f"--chunk {args.chunk}: expected at least 1")
+    summary = run_sweep(spec, args.out, executor=executor, workers=args.workers, scheduler=args.scheduler,
+                        local_cluster=args.local_cluster, chunk=args.chunk, progress=not args.quiet)
+    print(summary.line())
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from pathlib import Path
+
+    from studies.analysis import format_summary, plot_summary, summarise
+    from studies.store import Store
+    from studies.sweep import SweepError
+
+    store = Store(args.dir)
+    if not store.exists():
+        raise SweepError(f"{args.dir}: not a sweep directory (no manifest.json)")
+    table = summarise(args.dir, args.outcome)
+    print(format_summary(table, store.manifest(), args.outcome))
+    if not args.no_plots:
+        paths = plot_summary(table, store.manifest(), Path(args.dir) / "plots", args.outcome)
+        print(f"\nwrote {len(paths)} plots to {Path(args.dir) / 'plots'}")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from pathlib import Path
+
+    from studies.analysis import format_sensitivity, plot_sensitivity, sensitivity
+    from studies.store import Store
+    from studies.sweep import SweepError
+
+    store = Store(args.dir)
+    if not store.exists():
+        raise SweepError(f"{args.dir}: not a sweep directory (no manifest.json)")
+    table = sensitivity(args.dir, args.outcome)
+    print(format_sensitivity(table, store.manifest()))
+    if not args.no_plots:
+        paths = plot_sensitivity(table, store.manifest(), Path(args.dir) / "plots")
+        print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from runoff import __version__
 
@@ -184,6 +243,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="built-in name or path to a .toml file")
     p.set_defaults(func=cmd_describe)
 
+    p = sub.add_parser("sweep", help="run a parameter study (sweep spec TOML) into a results directory")
+    p.add_argument("spec", help="sweep spec (.toml), see docs/studies.md")
+    p.add_argument("--out", required=True, help="results directory (resumed if it holds this spec's sweep)")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    ex.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    ex.add_argument("--local-cluster", type=int, default=None, metavar="N",
+                    help="start a local Dask cluster with N worker processes")
+    ex.add_argument("--serial", action="store_true", help="run in this process")
+    p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("analyze", help="per-design-point means, CIs and win probabilities of a sweep; plots")
+    p.add_argument("dir", help="a sweep's results directory")
+    p.add_argument("--outcome", action="append", help="outcome column (repeatable; default: the spec's)")
+    p.add_argument("--no-plots", action="store_true")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("sensitivity", help="Morris or Sobol indices of a sweep (SALib); bar chart")
+    p.add_argument("dir", help="a sweep's results directory (morris or sobol design)")
+    p.add_argument("--outcome", action="append", help="outcome column (repeatable; default: the spec's)")
+    p.add_argument("--no-plots", action="store_true")
+    p.set_defaults(func=cmd_sensitivity)
+
     p = sub.add_parser("params", help="list the model parameters with defaults, ranges and meanings")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table (for docs/ODD.md)")
     p.set_defaults(func=cmd_params)
@@ -193,12 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from model.params import ParameterError
     from scenarios.loader import ScenarioError
+    from studies.sweep import SweepError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ParameterError) as err:
+    except (ScenarioError, UsageError, ParameterError, SweepError) as err:
         print(f"runoff: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. `runoff run | head`

@@ -323,6 +323,8 @@ def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[s
 class _Reader:
     """Typed access to one TOML table that records the field path for error messages."""
 
+    error: type[ScenarioError] = ScenarioError
+
     def __init__(self, table: Any, path: str, source: str, allowed: dict[str, str]):
         self.source = source
         self.path = path
@@ -342,7 +344,7 @@ class _Reader:
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, key: str, message: str):
-        raise ScenarioError(self.source, self.where(key), message)
+        raise self.error(self.source, self.where(key), message)
 
     def has(self, key: str) -> bool:
         return key in self.table

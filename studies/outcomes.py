@@ -1,0 +1,91 @@
+"""The pure run function of a parameter study: (scenario, parameters, seed) -> flat outcomes.
+
+``run_outcomes`` is top-level and picklable, so it runs unchanged in this process, in worker
+processes or on Dask workers; it builds a model, runs it to election day, releases it (Mesa
+3.3.1 keeps every model in ``Agent._ids`` otherwise) and returns a flat dict of numbers.
+``run_chunk`` runs a list of tasks and turns an exception in one run into a ``failed`` row.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Task", "run_outcomes", "run_chunk", "flatten"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a sweep: design point, replicate, seed, parameter values, factor levels."""
+
+    point: int
+    replicate: int
+    seed: int
+    params: dict[str, Any]
+    levels: dict[str, str]
+
+
+def flatten(result) -> dict[str, Any]:
+    """The flat outcome dict of a :class:`model.result.RunResult`.
+
+    Keys: ``votes_a``, ``votes_b``, ``share_a``, ``share_b``, ``turnout``, ``turnout_votes``,
+    ``margin``, ``a_wins`` (1 if finalist A won, 0.5 on a tie), ``winner``, ``flow.<round-1>.<choice>``
+    (choice ``a``, ``b`` or ``abstained``), ``sector.<name>.share_a`` and ``sector.<name>.turnout``.
+    """
+    a, b = result.finalists
+    out: dict[str, Any] = {
+        "votes_a": result.votes[a], "votes_b": result.votes[b],
+        "share_a": result.shares[a], "share_b": result.shares[b],
+        "turnout": result.turnout, "turnout_votes": result.turnout_votes,
+        "margin": result.margin, "a_wins": 1.0 if result.winner == a else 0.5 if result.winner == "tie" else 0.0,
+        "winner": result.winner,
+    }
+    names = {a: "a", b: "b", "abstained": "abstained"}
+    for r1 in result.flows.index:
+        for col in result.flows.columns:
+            out[f"flow.{r1}.{names[col]}"] = int(result.flows.loc[r1, col])
+    for _, row in result.by_sector.iterrows():
+        out[f"sector.{row['sector']}.share_a"] = float(row[f"share_{a}"])
+        out[f"sector.{row['sector']}.turnout"] = float(row["runoff_turnout"])
+    return out
+
+
+def _resolve(run_function: str | None):
+    if run_function is None:
+        from model.api import run
+
+        return run
+    module, _, name = run_function.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_outcomes(scenario, params: dict[str, Any], seed: int, members: int | None = None,
+                 run_function: str | None = None) -> dict[str, Any]:
+    """Run ``scenario`` with parameter overrides ``params`` and ``seed``; return flat outcomes.
+
+    ``run_function`` ("module:function") replaces :func:`model.api.run` (same signature),
+    e.g. to plug in a custom decision rule.
+    """
+    fn = _resolve(run_function)
+    return flatten(fn(scenario, seed=seed, members=members, **params))
+
+
+def run_chunk(spec, tasks: list[Task]) -> list[dict[str, Any]]:
+    """Run ``tasks`` of ``spec``; each row has the keys of the task, ``status`` and ``error``."""
+    from studies.spec import DesignPoint
+
+    rows = []
+    for t in tasks:
+        row: dict[str, Any] = {"point": t.point, "replicate": t.replicate, "seed": t.seed, **t.params,
+                               **{f"factor.{k}": v for k, v in t.levels.items()}}
+        try:
+            scn = spec.scenario_for(DesignPoint(point=t.point, params=t.params, levels=t.levels))
+            row.update(run_outcomes(scn, t.params, t.seed, spec.members, spec.run_function))
+            row["status"], row["error"] = "ok", ""
+        except Exception as err:  # a failed run is recorded, the sweep goes on
+            tb = traceback.format_exception_only(type(err), err)[-1].strip()
+            row["status"], row["error"] = "failed", tb
+        rows.append(row)
+    return rows

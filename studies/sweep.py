@@ -1,0 +1,250 @@
+"""Running a sweep: tasks in chunks, on an executor, streamed to the store, resumable.
+
+Executors: ``serial`` (this process), ``processes`` (local worker processes, default all
+cores), ``dask`` (a running Dask scheduler by address, or a local cluster started here). All
+run the same picklable :func:`studies.outcomes.run_chunk` on the same tasks; rows depend only
+on the spec and the master seed, never on the executor, the worker count or the chunking.
+At most a few chunks per worker are in flight, so memory stays flat however many runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from studies.outcomes import Task, run_chunk
+from studies.spec import SweepSpec
+from studies.store import Store, git_commit, versions
+
+__all__ = ["SweepError", "SweepSummary", "run_sweep", "plan_tasks"]
+
+
+class SweepError(Exception):
+    """A sweep that cannot start or go on (reported in one line, exit status 2)."""
+
+
+@dataclass
+class SweepSummary:
+    total: int
+    skipped: int
+    ran: int
+    failed: int
+    seconds: float
+    out: str
+
+    def line(self) -> str:
+        rate = self.ran / self.seconds if self.seconds > 0 else float("nan")
+        return (f"{self.total} runs: {self.skipped} already done, {self.ran} run now "
+                f"({rate:.1f} runs/s), {self.failed} failed in all; results in {self.out}")
+
+
+def plan_tasks(spec: SweepSpec) -> list[Task]:
+    """Every run of the sweep: each design point x each replicate (common replicate seeds)."""
+    seeds = spec.replicate_seeds()
+    return [Task(point=p.point, replicate=r, seed=seeds[r], params=p.params, levels=p.levels)
+            for p in spec.design() for r in range(spec.replicates)]
+
+
+def _chunks(tasks: list[Task], size: int) -> list[list[Task]]:
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+# ---------------------------------------------------------------------- executors
+def _serial(spec, chunks) -> Iterator[list[dict]]:
+    for c in chunks:
+        yield run_chunk(spec, c)
+
+
+def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending = set()
+        it = iter(chunks)
+        for c in it:
+            pending.add(pool.submit(run_chunk, spec, c))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.add(pool.submit(run_chunk, spec, nxt))
+
+
+def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: float = 5.0):
+    """A dask.distributed Client: to ``scheduler`` (address), or to a new local cluster of
+    ``local_cluster`` worker processes on 127.0.0.1. Returns (client, cluster_or_None)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - dask is a dependency
+        raise SweepError("dask.distributed is not installed; pip install 'dask[distributed]'") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=f"{timeout}s"), None
+        except (OSError, TimeoutError) as err:
+            raise SweepError(f"--scheduler {scheduler}: cannot reach a Dask scheduler within {timeout:g} s "
+                             f"({type(err).__name__}); start one with `dask scheduler` and check the address") from None
+        except ValueError as err:
+            raise SweepError(f"--scheduler {scheduler}: not a scheduler address ({err}); expected e.g. "
+                             "tcp://127.0.0.1:8786") from None
+    cluster = LocalCluster(n_workers=local_cluster, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _dask(spec, chunks, client) -> Iterator[list[dict]]:
+    from dask.distributed import as_completed
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    spec_future = client.scatter(spec, broadcast=True)
+    it = iter(chunks)
+    first = [client.submit(run_chunk, spec_future, c, pure=False) for _, c in zip(range(3 * workers), it)]
+    ac = as_completed(first)
+    for fut in ac:
+        yield fut.result()
+        fut.release()
+        nxt = next(it, None)
+        if nxt is not None:
+            ac.add(client.submit(run_chunk, spec_future, nxt, pure=False))
+
+
+# ---------------------------------------------------------------------- progress
+class Progress:
+    """Runs done, rate and ETA: a redrawn bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, done: int, stream=None):
+        self.total, self.done, self.start_done = total, done, done
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def update(self, n: int, final: bool = False) -> None:
+        self.done += n
+        now = time.monotonic()
+        ran = self.done - self.start_done
+        rate = ran / (now - self.t0) if now > self.t0 else 0.0
+        left = self.total - self.done
+        eta = f"{left / rate:.0f} s" if rate > 0 else "?"
+        frac = self.done / self.total if self.total else 1.0
+        if self.tty:
+            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} runs  {rate:.1f} runs/s  ETA {eta}  ")
+            if final:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif final or now - self.last >= 5.0:
+            self.stream.write(f"{self.done}/{self.total} runs done ({frac:.0%}), {rate:.1f} runs/s, ETA {eta}\n")
+            self.stream.flush()
+            self.last = now
+
+
+# ---------------------------------------------------------------------- the sweep
+def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers: int | None = None,
+              scheduler: str | None = None, local_cluster: int | None = None, chunk: int | None = None,
+              progress: bool = True, on_chunk: Callable[[int], None] | None = None) -> SweepSummary:
+    """Run (or resume) ``spec`` into directory ``out``.
+
+    Args:
+        spec: a validated sweep spec.
+        out: output directory; created if missing; resumed if it holds this spec's sweep.
+        executor: ``serial``, ``processes`` or ``dask``.
+        workers: worker processes (``processes``; default all cores).
+        scheduler: Dask scheduler address (``dask``), e.g. ``tcp://10.0.0.5:8786``.
+        local_cluster: start a local Dask cluster with this many worker processes (``dask``).
+        chunk: runs per task (default: about 4 tasks per worker, 1..50 runs each).
+        progress: report progress on stderr.
+        on_chunk: called with the number of runs after each chunk is stored (tests, UIs).
+
+    Raises:
+        SweepError: the directory holds another spec, or the executor cannot start.
+    """
+    t0 = time.monotonic()
+    store = Store(out)
+    store.check_writable(spec.hash)
+    tasks = plan_tasks(spec)
+    points = spec.design()
+    design = pd.DataFrame([{"point": p.point, **p.params, **{f"factor.{k}": v for k, v in p.levels.items()}}
+                           for p in points])
+    if spec.design_kind != "factorial":  # the unrounded sample matrix, for SALib's analysis
+        x = spec.sample_matrix()
+        reps = len(points) // len(x)
+        for j, name in enumerate(spec.ranges):
+            design[f"x.{name}"] = [x[i // reps, j] for i in range(len(points))]
+    manifest = store.manifest() if store.exists() else {
+        "format": 1, "name": spec.name, "spec_file": spec.path, "spec": spec.raw, "spec_hash": spec.hash,
+        "master_seed": spec.seed, "scenario": spec.scenario.name, "finalists": list(spec.scenario.finalists),
+        "design": {"kind": spec.design_kind, "points": len(points), "replicates": spec.replicates,
+                   "runs": len(tasks), "varied": spec.varied},
+        "problem": spec.problem() if spec.ranges else None,
+        "replicate_seeds": spec.replicate_seeds(), "versions": versions(), "git_commit": git_commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "runs": {"ok": 0, "failed": 0, "pending": len(tasks)}, "failed": [],
+    }
+    store.create(manifest, design)
+    rec = store.recorded()
+    done = set(zip(rec["point"].tolist(), rec["replicate"].tolist()))
+    todo = [t for t in tasks if (t.point, t.replicate) not in done]
+    bad = rec[rec["status"] != "ok"]
+    failed = [{"point": int(r.point), "replicate": int(r.replicate), "seed": int(r.seed), "error": r.error}
+              for r in bad.itertuples()]
+    counts = {"ok": len(rec) - len(bad), "failed": len(bad), "pending": len(todo)}
+
+    if executor == "processes":
+        workers = workers or os.cpu_count() or 1
+    elif executor == "dask":
+        client, cluster = connect_dask(scheduler, local_cluster or (None if scheduler else os.cpu_count()))
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+    else:
+        workers = 1
+    size = chunk or max(1, min(50, math.ceil(len(todo) / (4 * workers)))) if todo else 1
+    chunks = _chunks(todo, size)
+    if executor == "serial":
+        stream = _serial(spec, chunks)
+    elif executor == "processes":
+        stream = _processes(spec, chunks, workers)
+    elif executor == "dask":
+        stream = _dask(spec, chunks, client)
+    else:
+        raise SweepError(f"executor {executor!r}: allowed serial, processes, dask")
+
+    bar = Progress(len(tasks), len(done)) if progress else None
+    try:
+        for rows in stream:
+            store.write_shard(rows)
+            for r in rows:
+                if r["status"] == "ok":
+                    counts["ok"] += 1
+                else:
+                    counts["failed"] += 1
+                    failed.append({"point": r["point"], "replicate": r["replicate"], "seed": r["seed"],
+                                   "error": r["error"]})
+            counts["pending"] -= len(rows)
+            manifest["runs"], manifest["failed"] = counts, failed
+            store.write_manifest(manifest)
+            if bar:
+                bar.update(len(rows))
+            if on_chunk:
+                on_chunk(len(rows))
+    finally:
+        if executor == "dask":
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    manifest["runs"], manifest["failed"] = counts, failed
+    store.write_manifest(manifest)
+    if bar:
+        bar.update(0, final=True)
+    return SweepSummary(total=len(tasks), skipped=len(done), ran=len(todo), failed=counts["failed"],
+                        seconds=time.monotonic() - t0, out=str(out))
