@@ -86,10 +86,47 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool]]:
     return out
 
 
+def markdown(rows: list[dict], results: list[tuple[str, str, bool]], info: dict) -> str:
+    """The README's performance block: ratios measured in one run, then the targets."""
+    lines = [f"Measured by `make bench` on this project's machine ({info.get('cpus')} cores, "
+             f"{info.get('cpu_model', info.get('processor', '?'))}, Python {info['python']}, numpy {info['numpy']}):",
+             "",
+             "| members | ties | build | one day | whole runoff | peak memory | day / CSR mat-vec | "
+             "reference / array: day | member update | whole run |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        def ratio(a, b):
+            return f"{r[a] / r[b]:.0f}x" if a in r and b in r else "-"
+        lines.append(f"| {r['members']:,} | {r['edges']:,} | {r['build_s']:.2f} s | {r['day_s'] * 1e3:.1f} ms | "
+                     f"{r['full_runoff_s']:.2f} s | {r['peak_rss_mb'] / 1024:.2f} GB | "
+                     f"{r['day_s'] / r['matvec_s']:.0f}x | {ratio('reference_day_s', 'day_s')} | "
+                     f"{ratio('reference_update_s', 'array_update_s')} | "
+                     f"{ratio('reference_full_runoff_s', 'full_runoff_s')} |")
+    lines += ["", "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {n} | {v} | {'met' if ok else '**missed**'} |" for n, v, ok in results]
+    return "\n".join(lines)
+
+
+def update_readme(block: str, path: Path = Path("README.md")) -> bool:
+    """Replace the text between the bench markers in the README; False if there are none."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if not path.exists():
+        return False
+    text = path.read_text()
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{block}\n{end}{tail}")
+    return True
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--sizes", default="10000,66310,250000,1000000")
     ap.add_argument("--out", default="benchmarks/results.json")
+    ap.add_argument("--no-readme", dest="readme", action="store_false",
+                    help="do not rewrite the performance table in README.md")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
@@ -110,6 +147,9 @@ def main(argv=None) -> int:
                                           "targets": [{"target": n, "value": v, "met": ok} for n, v, ok in results]},
                                          indent=1) + "\n")
     print(f"\nwrote {args.out}")
+    info = machine()
+    if args.readme and update_readme(markdown(rows, results, info)):
+        print("updated the performance table in README.md")
     return 0
 
 
