@@ -59,24 +59,17 @@ class _Base:
 class ArrayEngine(_Base):
     """All members at once: numpy over the CSR arrays.
 
-    Neighbour sums use scipy's CSR mat-vec, which adds each row's terms in order from 0.0 --
-    the same order as the reference engine's loops -- with 0/1 weights (exact), so the two
-    engines agree to the bit.
+    Neighbour sums use the kernel of :mod:`model.influence` (scipy CSR mat-vecs that add each
+    row's terms in the reference engine's order), so the two engines agree to the bit.
     """
 
     name = "array"
 
     def __init__(self, model):
         super().__init__(model)
-        import scipy.sparse as sp
+        from model.influence import BoundedConfidence
 
-        e = model.edges
-        shape = (e.n, e.n)
-        self.adj = sp.csr_matrix((np.ones(len(e.indices)), e.indices, e.indptr), shape=shape)
-        # same structure, own data buffer: the bounded-confidence mask of the day
-        self.near = sp.csr_matrix((np.ones(len(e.indices)), self.adj.indices, self.adj.indptr), shape=shape)
-        self.ones = np.ones(e.n)
-        self._diff = np.empty(len(e.indices))
+        self.kernel = BoundedConfidence.from_edges(model.edges)
 
     def canvass(self, u: np.ndarray) -> None:
         m = self.model
@@ -138,28 +131,16 @@ class ArrayEngine(_Base):
         st.leaning[ids] = x + rate * (target - x)
 
     def influence(self) -> None:
-        m = self.model
-        st, p = m.state, m.params
-        x = st.leaning
-        if p.confidence_bound >= 1.0:  # DeGroot: every neighbour is within the bound
-            tot, cnt = self.adj @ x, self.adj @ self.ones
-        else:
-            diff = self._diff
-            np.subtract(x.take(m.edges.indices), x.take(self.rows), out=diff)
-            np.abs(diff, out=diff)
-            np.less_equal(diff, p.confidence_bound, out=self.near.data, casting="unsafe")
-            tot, cnt = self.near @ x, self.near @ self.ones
-        ok = (cnt > 0) & ~self.pinned()
-        new = x.copy()
-        new[ok] = x[ok] + p.influence_rate * st.susceptibility[ok] * (tot[ok] / cnt[ok] - x[ok])
-        st.leaning = new
+        st, p = self.model.state, self.model.params
+        st.leaning = self.kernel.step(st.leaning, st.susceptibility, p.confidence_bound, p.influence_rate,
+                                      frozen=self.pinned())
 
     def turnout_drift(self) -> None:
         m = self.model
         st, p = m.state, m.params
         prop = st.propensity
         deg = m.edges.degree
-        tot = self.adj @ prop
+        tot = self.kernel.neighbour_sum(prop)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(deg > 0, tot / deg, prop)
         st.propensity = (1 - p.daily_turnout_decay) * (prop + p.social_turnout * (mean - prop))

@@ -309,6 +309,9 @@ def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[s
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ScenarioError(str(base_path), "", f"TOML syntax error: {err}") from None
     base_data = _inherit(base_data, str(base_path), seen + (str(base_path.resolve()),))
+    ref = base_data.get("parameters_from")
+    if isinstance(ref, str) and not Path(ref).is_absolute():  # keep it relative to the base file
+        base_data["parameters_from"] = str(base_path.parent / ref)
     merged = {k: v for k, v in base_data.items() if k not in ("name", "title", "description")}
     for k, v in data.items():
         if k == "base":
@@ -437,6 +440,7 @@ _TOP = {
     "institutions": "non-candidate endorsers", "events": "events between the rounds",
     "parameters": "parameter overrides", "observed": "observed runoff result", "sources": "provenance notes",
     "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
+    "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
 }
 
 
@@ -557,8 +561,25 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         institutions.append(InstitutionSpec(name=iname, sectors=tuple(secs),
                                             reach=r.float("reach", default=0.3, low=0, high=1, open_low=True)))
 
-    # parameters
-    params = dict(top.table_of("parameters"))
+    # parameters: a referenced parameter file first (e.g. `runoff calibrate` output), then our own
+    params = {}
+    if top.has("parameters_from"):
+        ref = top.str("parameters_from")
+        ref_path = Path(ref) if Path(ref).is_absolute() else Path(source).parent / ref
+        try:
+            ref_data = tomllib.loads(ref_path.read_text(encoding="utf-8"))
+        except OSError:
+            top.fail("parameters_from", f"cannot read {str(ref_path)!r}; give a path relative to this file")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            top.fail("parameters_from", f"{ref_path}: TOML syntax error: {err}")
+        if not isinstance(ref_data.get("parameters"), dict):
+            top.fail("parameters_from", f"{ref_path} has no [parameters] table")
+        try:
+            Params.from_mapping(ref_data["parameters"])
+        except ParameterError as err:
+            raise ScenarioError(str(ref_path), f"parameters.{err.name}", err.message) from None
+        params.update(ref_data["parameters"])
+    params.update(top.table_of("parameters"))
     try:
         Params.from_mapping(params)
     except ParameterError as err:

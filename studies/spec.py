@@ -78,6 +78,7 @@ class SweepSpec:
     second_order: bool = False
     outcomes: tuple[str, ...] = OUTCOMES_DEFAULT
     run_function: str | None = None
+    common_random_numbers: bool = True
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     path: str = "<memory>"
@@ -152,7 +153,8 @@ def _cast(name: str, value: float):
 
 
 _TOP = {"name": "", "description": "", "scenario": "", "members": "", "replicates": "", "seed": "",
-        "design": "", "parameters": "", "fixed": "", "factors": "", "outcomes": "", "run_function": ""}
+        "design": "", "parameters": "", "fixed": "", "factors": "", "outcomes": "", "run_function": "",
+        "common_random_numbers": ""}
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -279,7 +281,8 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>") -> SweepSpec:
         name=name, scenario=scenario, members=members, replicates=replicates, seed=seed,
         design_kind=kind, values=values, ranges=ranges, fixed=fixed, factors=tuple(factors),
         samples=samples, levels=levels, second_order=second_order, outcomes=outcomes,
-        run_function=run_function, description=top.str("description", default=""), raw=data, path=source)
+        run_function=run_function, common_random_numbers=top.bool("common_random_numbers", default=True),
+        description=top.str("description", default=""), raw=data, path=source)
     for lv in itertools.product(*(list(f.levels) for f in factors)):
         point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], lv)))
         try:

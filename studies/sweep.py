@@ -46,9 +46,17 @@ class SweepSummary:
 
 def plan_tasks(spec: SweepSpec) -> list[Task]:
     """Every run of the sweep: each design point x each replicate (common replicate seeds)."""
-    seeds = spec.replicate_seeds()
-    return [Task(point=p.point, replicate=r, seed=seeds[r], params=p.params, levels=p.levels)
-            for p in spec.design() for r in range(spec.replicates)]
+    points = spec.design()
+    if spec.common_random_numbers:
+        seeds = spec.replicate_seeds()
+        seed = lambda p, r: seeds[r]  # noqa: E731
+    else:
+        from model.rng import replicate_seeds
+
+        flat = replicate_seeds(spec.seed, len(points) * spec.replicates)
+        seed = lambda p, r: flat[p * spec.replicates + r]  # noqa: E731
+    return [Task(point=p.point, replicate=r, seed=seed(p.point, r), params=p.params, levels=p.levels)
+            for p in points for r in range(spec.replicates)]
 
 
 def _chunks(tasks: list[Task], size: int) -> list[list[Task]]:
