@@ -218,6 +218,66 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
+def _executor(args) -> dict:
+    if getattr(args, "serial", False):
+        return {"executor": "serial"}
+    if args.scheduler or args.local_cluster:
+        return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": args.local_cluster}
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: expected at least 1")
+    return {"executor": "processes", "workers": args.workers}
+
+
+def cmd_calibrate(args) -> int:
+    from studies.calibrate import calibrate
+    from scenarios.loader import load_scenario
+
+    scn = load_scenario(args.scenario)
+    cal = calibrate(scn, args.out, prior=args.prior, draws=args.draws, accept=args.accept,
+                    members=args.members, seed=args.seed, progress=not args.quiet,
+                    predictive=args.predictive, **_executor(args))
+    print(cal.report())
+    print(f"\nwrote {args.out}/posterior.parquet, calibrated.toml, report.txt and plots/")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from studies.predict import predict
+
+    pred = predict(args.scenario, posterior=args.posterior, replicates=args.replicates, members=args.members,
+                   seed=args.seed, **_executor(args))
+    if args.json:
+        print(json.dumps(pred.table(), default=float))
+    else:
+        print(pred.format())
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from pathlib import Path
+
+    from studies.validate import markdown, run_all
+
+    checks = run_all(quick=args.quick)
+    width = max(len(c.pattern) for c in checks)
+    for c in checks:
+        print(f"[{'pass' if c.passed else 'FAIL'}] {c.pattern:<{width}}  target: {c.target}")
+        print(f"       {'':<{width}}  measured: {c.measured}")
+    if args.out:
+        Path(args.out).write_text(markdown(checks, args.quick))
+        print(f"\nwrote {args.out}")
+    return 0 if all(c.passed for c in checks) else 1
+
+
+def _add_executor_options(p) -> None:
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    ex.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    ex.add_argument("--local-cluster", type=int, default=None, metavar="N",
+                    help="start a local Dask cluster with N worker processes")
+    ex.add_argument("--serial", action="store_true", help="run in this process")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from runoff import __version__
 
@@ -267,6 +327,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", action="append", help="outcome column (repeatable; default: the spec's)")
     p.add_argument("--no-plots", action="store_true")
     p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("calibrate", help="ABC calibration of behavioural parameters against the observed runoff")
+    p.add_argument("scenario", help="built-in name or path to a .toml file with an [observed] result")
+    p.add_argument("--out", required=True, help="output directory (the prior-predictive sweep resumes there)")
+    p.add_argument("--prior", default=None, help="prior ranges (TOML [parameters] with { low, high }); "
+                   "default scenarios/calibration/prior.toml")
+    p.add_argument("--draws", type=int, default=2000, help="prior draws (default 2000)")
+    p.add_argument("--accept", type=float, default=0.05, help="fraction of draws accepted (default 0.05)")
+    p.add_argument("--members", type=int, default=10000, help="members per run (default 10000)")
+    p.add_argument("--seed", type=int, default=1, help="master seed (default 1)")
+    p.add_argument("--predictive", type=int, default=200, help="posterior-predictive runs (default 200)")
+    p.add_argument("--quiet", action="store_true")
+    _add_executor_options(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("predict", help="win probabilities and intervals for a runoff from its first round")
+    p.add_argument("scenario", help="built-in name or path to a .toml file")
+    p.add_argument("--posterior", default=None, help="posterior.parquet or a `runoff calibrate` directory")
+    p.add_argument("--replicates", type=int, default=200, help="runs (default 200)")
+    p.add_argument("--members", type=int, default=None, help="members per run (default: the roll)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_executor_options(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("validate", help="run the validation pattern suite and print the table")
+    p.add_argument("--quick", action="store_true", help="fewer seeds and members")
+    p.add_argument("--out", default=None, help="also write the table as Markdown (e.g. docs/validation.md)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("params", help="list the model parameters with defaults, ranges and meanings")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table (for docs/ODD.md)")

@@ -20,7 +20,7 @@ from model.params import ParameterError, Params
 
 __all__ = [
     "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
-    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer", "Observed",
+    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer", "Observed", "Pattern",
     "EVENT_KINDS", "BUILTIN_DIR", "builtin_names", "load_scenario", "parse_scenario",
 ]
 
@@ -170,12 +170,30 @@ EVENT_KINDS = {
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """A qualitative observed pattern: outcome statistic ``stat`` ``op`` ``value`` (e.g.
+    ``sector.arab.turnout_change < 0``). Used by calibration as a constraint and by validation."""
+
+    stat: str
+    op: str
+    value: float
+    note: str = ""
+
+    def holds(self, measured: float) -> bool:
+        return measured < self.value if self.op == "<" else measured > self.value
+
+    def describe(self) -> str:
+        return f"{self.stat} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
 class Observed:
     """The observed runoff, for comparison only (the simulation never reads it)."""
 
     votes: dict[str, int]
     turnout: float | None = None
     source: str = ""
+    patterns: tuple[Pattern, ...] = ()
 
     def shares(self) -> dict[str, float]:
         total = sum(self.votes.values())
@@ -588,10 +606,20 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     # observed
     observed = None
     if top.has("observed"):
-        r = _Reader(top.table_of("observed"), "observed", source, {"votes": "", "turnout": "", "source": ""})
+        r = _Reader(top.table_of("observed"), "observed", source,
+                    {"votes": "", "turnout": "", "source": "", "patterns": ""})
         vt = _Reader(r.table_of("votes"), "observed.votes", source, {f: "" for f in finalists})
+        stats = ["share_a", "share_b", "turnout", "margin"] + [
+            f"sector.{s.name}.{k}" for s in sectors for k in ("share_a", "turnout", "turnout_change")]
+        patterns = []
+        for i, pt in enumerate(r.list("patterns")):
+            pr = _Reader(pt, f"observed.patterns[{i}]", source, {"stat": "", "op": "", "value": "", "note": ""})
+            patterns.append(Pattern(stat=pr.str("stat", required=True, choices=stats),
+                                    op=pr.str("op", required=True, choices=["<", ">"]),
+                                    value=pr.float("value", required=True), note=pr.str("note", default="")))
         observed = Observed(votes={f: vt.int(f, required=True, low=0) for f in finalists},
-                            turnout=r.float("turnout", low=0, high=1), source=r.str("source", default=""))
+                            turnout=r.float("turnout", low=0, high=1), source=r.str("source", default=""),
+                            patterns=tuple(patterns))
         if sum(observed.votes.values()) > roll:
             vt.fail("", f"observed votes exceed the roll ({roll})")
 

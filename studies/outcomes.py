@@ -32,7 +32,8 @@ def flatten(result) -> dict[str, Any]:
 
     Keys: ``votes_a``, ``votes_b``, ``share_a``, ``share_b``, ``turnout``, ``turnout_votes``,
     ``margin``, ``a_wins`` (1 if finalist A won, 0.5 on a tie), ``winner``, ``flow.<round-1>.<choice>``
-    (choice ``a``, ``b`` or ``abstained``), ``sector.<name>.share_a`` and ``sector.<name>.turnout``.
+    (choice ``a``, ``b`` or ``abstained``), ``sector.<name>.share_a``, ``sector.<name>.turnout``
+    and ``sector.<name>.turnout_change`` (runoff minus round-1 turnout of the sector).
     """
     a, b = result.finalists
     out: dict[str, Any] = {
@@ -49,6 +50,7 @@ def flatten(result) -> dict[str, Any]:
     for _, row in result.by_sector.iterrows():
         out[f"sector.{row['sector']}.share_a"] = float(row[f"share_{a}"])
         out[f"sector.{row['sector']}.turnout"] = float(row["runoff_turnout"])
+        out[f"sector.{row['sector']}.turnout_change"] = float(row["runoff_turnout"] - row["round1_turnout"])
     return out
 
 

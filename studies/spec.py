@@ -169,16 +169,24 @@ def load_spec(path: str | Path) -> SweepSpec:
     return parse_spec(data, source=str(path))
 
 
-def parse_spec(data: dict[str, Any], source: str = "<memory>") -> SweepSpec:
-    """Validate a parsed sweep spec and build a :class:`SweepSpec`."""
+def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenario | None = None) -> SweepSpec:
+    """Validate a parsed sweep spec and build a :class:`SweepSpec`.
+
+    Args:
+        data: the parsed TOML.
+        source: its file name (for messages and relative scenario paths).
+        scenario: a Scenario object to use instead of looking up ``data["scenario"]`` (which then
+            only names it), e.g. for generated scenarios.
+    """
     top = _SpecReader(data, "", source, _TOP)
     name = top.str("name", required=True)
     scn_ref = top.str("scenario", required=True)
     base = Path(source).parent / scn_ref
-    try:
-        scenario = load_scenario(base if (base.suffix == ".toml" and base.exists()) else scn_ref)
-    except ScenarioError as err:
-        raise SpecError(source, "scenario", f"cannot use scenario {scn_ref!r}: {err}") from None
+    if scenario is None:
+        try:
+            scenario = load_scenario(base if (base.suffix == ".toml" and base.exists()) else scn_ref)
+        except ScenarioError as err:
+            raise SpecError(source, "scenario", f"cannot use scenario {scn_ref!r}: {err}") from None
     members = top.int("members", default=None, low=2)
     replicates = top.int("replicates", default=1, low=1, high=1_000_000)
     seed = top.int("seed", required=True, low=0)

@@ -158,6 +158,36 @@ class Progress:
             self.last = now
 
 
+def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes", workers: int | None = None,
+              scheduler: str | None = None, local_cluster: int | None = None,
+              chunk: int | None = None) -> Iterator[list[dict]]:
+    """Run ``tasks`` on an executor; yield the rows of each chunk as it finishes (any order)."""
+    if executor not in ("serial", "processes", "dask"):
+        raise SweepError(f"executor {executor!r}: allowed serial, processes, dask")
+    client = cluster = None
+    if executor == "processes":
+        workers = workers or os.cpu_count() or 1
+    elif executor == "dask":
+        client, cluster = connect_dask(scheduler, local_cluster or (None if scheduler else os.cpu_count()))
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+    else:
+        workers = 1
+    size = chunk or (max(1, min(50, math.ceil(len(tasks) / (4 * workers)))) if tasks else 1)
+    chunks = _chunks(tasks, size)
+    try:
+        if executor == "serial":
+            yield from _serial(spec, chunks)
+        elif executor == "processes":
+            yield from _processes(spec, chunks, workers)
+        else:
+            yield from _dask(spec, chunks, client)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 # ---------------------------------------------------------------------- the sweep
 def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None, chunk: int | None = None,
@@ -181,6 +211,9 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
     t0 = time.monotonic()
     store = Store(out)
     store.check_writable(spec.hash)
+    if executor == "dask" and scheduler:  # fail fast, before anything is written
+        client, _ = connect_dask(scheduler, None)
+        client.close()
     tasks = plan_tasks(spec)
     points = spec.design()
     design = pd.DataFrame([{"point": p.point, **p.params, **{f"factor.{k}": v for k, v in p.levels.items()}}
@@ -209,47 +242,26 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
               for r in bad.itertuples()]
     counts = {"ok": len(rec) - len(bad), "failed": len(bad), "pending": len(todo)}
 
-    if executor == "processes":
-        workers = workers or os.cpu_count() or 1
-    elif executor == "dask":
-        client, cluster = connect_dask(scheduler, local_cluster or (None if scheduler else os.cpu_count()))
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-    else:
-        workers = 1
-    size = chunk or max(1, min(50, math.ceil(len(todo) / (4 * workers)))) if todo else 1
-    chunks = _chunks(todo, size)
-    if executor == "serial":
-        stream = _serial(spec, chunks)
-    elif executor == "processes":
-        stream = _processes(spec, chunks, workers)
-    elif executor == "dask":
-        stream = _dask(spec, chunks, client)
-    else:
-        raise SweepError(f"executor {executor!r}: allowed serial, processes, dask")
+    stream = iter_rows(spec, todo, executor=executor, workers=workers, scheduler=scheduler,
+                       local_cluster=local_cluster, chunk=chunk)
 
     bar = Progress(len(tasks), len(done)) if progress else None
-    try:
-        for rows in stream:
-            store.write_shard(rows)
-            for r in rows:
-                if r["status"] == "ok":
-                    counts["ok"] += 1
-                else:
-                    counts["failed"] += 1
-                    failed.append({"point": r["point"], "replicate": r["replicate"], "seed": r["seed"],
-                                   "error": r["error"]})
-            counts["pending"] -= len(rows)
-            manifest["runs"], manifest["failed"] = counts, failed
-            store.write_manifest(manifest)
-            if bar:
-                bar.update(len(rows))
-            if on_chunk:
-                on_chunk(len(rows))
-    finally:
-        if executor == "dask":
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    for rows in stream:
+        store.write_shard(rows)
+        for r in rows:
+            if r["status"] == "ok":
+                counts["ok"] += 1
+            else:
+                counts["failed"] += 1
+                failed.append({"point": r["point"], "replicate": r["replicate"], "seed": r["seed"],
+                               "error": r["error"]})
+        counts["pending"] -= len(rows)
+        manifest["runs"], manifest["failed"] = counts, failed
+        store.write_manifest(manifest)
+        if bar:
+            bar.update(len(rows))
+        if on_chunk:
+            on_chunk(len(rows))
     manifest["runs"], manifest["failed"] = counts, failed
     store.write_manifest(manifest)
     if bar:

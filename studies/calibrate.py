@@ -1,0 +1,272 @@
+"""Calibration by approximate Bayesian computation (ABC rejection) on the sweep machinery.
+
+1. **Prior.** Independent uniform ranges over behavioural parameters (a TOML file with a
+   ``[parameters]`` table of ``{ low, high }`` ranges; default
+   ``scenarios/calibration/prior.toml``). ``draws`` parameter sets are drawn by Latin hypercube.
+2. **Simulation.** Each draw is one run with its own independent seed (not common random
+   numbers: ABC must see the model's noise), run as a sweep (all cores or a Dask cluster;
+   resumable) into ``OUT/sweep``.
+3. **Summary statistics.** Continuous: finalist A's two-candidate share ``share_a`` and
+   ``turnout``, each scaled by its standard deviation over the prior predictive (the draws).
+   Qualitative: the scenario's ``[[observed.patterns]]`` (e.g. Arab turnout lower in the runoff
+   than in round 1) as hard constraints: a draw that breaks one is rejected.
+4. **Rejection.** Distance ``d = sqrt(sum_k ((s_k - s_k_obs) / sd_k)^2)``; the ``accept``
+   fraction of all draws with the smallest ``d`` among those meeting every pattern is the
+   posterior sample.
+
+Outputs in ``OUT``: ``posterior.parquet`` (accepted parameter sets with their statistics,
+distance and seed), ``calibrated.toml`` (posterior medians as a ``[parameters]`` table that a
+scenario can reference with ``parameters_from``, plus the posterior quantiles), and plots
+(posterior marginals against the prior range; posterior predictive against the observed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.params import ParameterError, param_spec
+from scenarios.loader import BUILTIN_DIR, Scenario, load_scenario
+from studies.spec import SpecError, SweepSpec, parse_spec
+from studies.store import load_results
+from studies.sweep import SweepError, run_sweep
+
+__all__ = ["DEFAULT_PRIOR", "load_prior", "calibrate", "Calibration", "abc_reject", "STATS"]
+
+DEFAULT_PRIOR = BUILTIN_DIR / "calibration" / "prior.toml"
+STATS = ("share_a", "turnout")
+
+
+def load_prior(path: str | Path | None = None) -> dict[str, tuple[float, float]]:
+    """Uniform prior ranges ``{name: (low, high)}`` from a TOML ``[parameters]`` table."""
+    path = Path(path) if path else DEFAULT_PRIOR
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise SpecError(str(path), "", f"cannot read the prior ({err.strerror})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(str(path), "", f"TOML syntax error: {err}") from None
+    ranges = {}
+    for name, r in data.get("parameters", {}).items():
+        where = f"parameters.{name}"
+        try:
+            spec = param_spec(name)
+        except ParameterError as err:
+            raise SpecError(str(path), where, err.message) from None
+        if not (isinstance(r, dict) and set(r) == {"low", "high"}):
+            raise SpecError(str(path), where, "expected { low = ..., high = ... }")
+        lo, hi = float(r["low"]), float(r["high"])
+        if not (spec.low <= lo < hi <= spec.high):
+            raise SpecError(str(path), where, f"need {spec.low} <= low < high <= {spec.high}")
+        ranges[name] = (lo, hi)
+    if not ranges:
+        raise SpecError(str(path), "parameters", "the prior needs at least one { low, high } range")
+    return ranges
+
+
+def observed_stats(scn: Scenario) -> dict[str, float]:
+    """The observed values of the continuous summary statistics."""
+    if scn.observed is None or scn.observed.turnout is None:
+        raise SweepError(f"{scn.path}: calibration needs [observed] votes and turnout")
+    return {"share_a": scn.observed.shares()[scn.finalists[0]], "turnout": scn.observed.turnout}
+
+
+def abc_reject(df: pd.DataFrame, observed: dict[str, float], patterns=(), accept: float = 0.05,
+               min_accept: int = 10) -> tuple[pd.DataFrame, dict]:
+    """ABC rejection: scaled Euclidean distance on ``observed``'s statistics, patterns as
+    constraints, the closest ``accept`` fraction of all draws kept (at least ``min_accept``).
+
+    Returns (accepted rows sorted by distance, diagnostics).
+    """
+    ok = df[df["status"] == "ok"].copy()
+    scale = {k: float(ok[k].std(ddof=1)) or 1.0 for k in observed}
+    ok["distance"] = np.sqrt(sum(((ok[k] - v) / scale[k]) ** 2 for k, v in observed.items()))
+    meets = np.ones(len(ok), dtype=bool)
+    for p in patterns:
+        meets &= np.array([p.holds(v) for v in ok[p.stat]])
+    feasible = ok[meets]
+    n_keep = max(min_accept, int(round(accept * len(ok))))
+    if len(feasible) < min_accept:
+        raise SweepError(f"only {len(feasible)} of {len(ok)} draws meet every observed pattern; widen the "
+                         "prior or run more draws")
+    post = feasible.nsmallest(min(n_keep, len(feasible)), "distance").reset_index(drop=True)
+    diag = {"draws": int(len(df)), "ok": int(len(ok)), "meet_patterns": int(meets.sum()),
+            "accepted": int(len(post)), "accept_fraction": len(post) / len(ok), "scales": scale,
+            "epsilon": float(post["distance"].max())}
+    return post, diag
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`calibrate`."""
+
+    scenario: str
+    prior: dict[str, tuple[float, float]]
+    posterior: pd.DataFrame
+    observed: dict[str, float]
+    diagnostics: dict
+    out: Path
+    predictive_runs: pd.DataFrame | None = None
+
+    def intervals(self, q=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        rows = []
+        for name, (lo, hi) in self.prior.items():
+            qs = self.posterior[name].quantile(list(q)).to_numpy()
+            rows.append({"parameter": name, "prior_low": lo, "prior_high": hi, "q05": qs[0], "median": qs[1],
+                         "q95": qs[2], "width_ratio": (qs[2] - qs[0]) / (0.9 * (hi - lo))})
+        return pd.DataFrame(rows)
+
+    def predictive(self) -> pd.DataFrame:
+        """50% and 90% intervals of the statistics in the posterior predictive: fresh runs with
+        parameter sets drawn from the posterior and new seeds (or, before those exist, the
+        accepted runs themselves)."""
+        runs = self.predictive_runs if self.predictive_runs is not None else self.posterior
+        rows = []
+        for k, v in self.observed.items():
+            x = runs[k]
+            q = x.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).to_numpy()
+            rows.append({"stat": k, "observed": v, "q05": q[0], "q25": q[1], "median": q[2], "q75": q[3],
+                         "q95": q[4], "contains": bool(q[0] <= v <= q[4])})
+        return pd.DataFrame(rows)
+
+    def report(self) -> str:
+        d = self.diagnostics
+        lines = [f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
+                 f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
+                 f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", "",
+                 f"{'parameter':<28}{'prior':>16}{'posterior median':>18}{'90% interval':>22}{'width / prior':>15}"]
+        for _, r in self.intervals().iterrows():
+            lines.append(f"{r['parameter']:<28}{f'[{r.prior_low:g}, {r.prior_high:g}]':>16}{r['median']:>18.4g}"
+                         f"{f'[{r.q05:.4g}, {r.q95:.4g}]':>22}{r['width_ratio']:>14.0%}")
+        n_pred = len(self.predictive_runs) if self.predictive_runs is not None else 0
+        lines += ["", f"Posterior predictive ({n_pred} fresh runs, parameters drawn from the posterior) vs observed"
+                  if n_pred else "Accepted runs vs observed"]
+        for _, r in self.predictive().iterrows():
+            lines.append(f"  {r['stat']:<10} observed {r['observed']:.4f}   50% [{r['q25']:.4f}, {r['q75']:.4f}]   "
+                         f"90% [{r['q05']:.4f}, {r['q95']:.4f}]   {'contains' if r['contains'] else 'MISSES'} the observed")
+        iv = self.intervals()
+        narrow = iv.query("width_ratio < 0.6")["parameter"].tolist()
+        lines += ["", "One election is one data point, and two numbers (share, turnout) plus five signs cannot "
+                  "pin down many parameters: "
+                  + (f"the data narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the others "
+                     if narrow else "every ")
+                  + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of the prior's)."]
+        return "\n".join(lines)
+
+
+def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | None = None, draws: int = 2000,
+              accept: float = 0.05, members: int | None = 10000, seed: int = 1, executor: str = "processes",
+              workers: int | None = None, scheduler: str | None = None, local_cluster: int | None = None,
+              progress: bool = True, plots: bool = True, predictive: int = 200) -> Calibration:
+    """Calibrate ``scenario``'s behavioural parameters against its observed runoff (ABC)."""
+    scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    obs = observed_stats(scn)
+    ranges = load_prior(prior)
+    if draws < 20:
+        raise SweepError(f"--draws {draws}: too few for ABC; use at least 20 (hundreds to thousands)")
+    if not 0 < accept <= 1:
+        raise SweepError(f"--accept {accept}: expected a fraction in (0, 1]")
+    out = Path(out)
+    spec = sweep_spec(scn, ranges, draws, members, seed, out)
+    run_sweep(spec, str(out / "sweep"), executor=executor, workers=workers, scheduler=scheduler,
+              local_cluster=local_cluster, progress=progress)
+    df = load_results(out / "sweep")
+    post, diag = abc_reject(df, obs, scn.observed.patterns, accept)
+    cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
+    write_outputs(cal, scn, plots=False)
+    if predictive:
+        from studies.predict import predict
+
+        pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
+                       executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster)
+        cal.predictive_runs = pred.runs
+    write_outputs(cal, scn, plots=plots)
+    return cal
+
+
+def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, seed: int, out: Path) -> SweepSpec:
+    """The prior-predictive sweep: an LHS design over the prior, one run per draw, own seeds."""
+    raw = {"name": f"calibrate-{scn.name}", "scenario": scn.name, "replicates": 1, "seed": seed,
+           "common_random_numbers": False, "design": {"kind": "lhs", "samples": draws},
+           "parameters": {k: {"low": lo, "high": hi} for k, (lo, hi) in ranges.items()},
+           "outcomes": list(STATS)}
+    if members is not None:
+        raw["members"] = members
+    return parse_spec(raw, source=str(out / "calibration-spec.toml"), scenario=scn)
+
+
+def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
+    out = cal.out
+    out.mkdir(parents=True, exist_ok=True)
+    cols = ["point", "seed", *cal.prior, *STATS, "distance"] + [p.stat for p in scn.observed.patterns]
+    cal.posterior[[c for c in dict.fromkeys(cols) if c in cal.posterior]].to_parquet(out / "posterior.parquet", index=False)
+    iv = cal.intervals()
+    lines = [f"# Calibrated parameters for {scn.name}: posterior medians from ABC rejection",
+             f"# ({cal.diagnostics['accepted']} of {cal.diagnostics['draws']} draws accepted). Reference from a",
+             "# scenario with   parameters_from = \"<path to this file>\"",
+             "", "[parameters]"]
+    for _, r in iv.iterrows():
+        spec = param_spec(r["parameter"])
+        v = int(round(r["median"])) if spec.type is int else round(float(r["median"]), 6)
+        lines.append(f"{r['parameter']} = {v}")
+    d = cal.diagnostics
+    lines += ["", "[posterior]", f"scenario = {json.dumps(scn.name)}", f"draws = {d['draws']}",
+              f"accepted = {d['accepted']}", f"meet_patterns = {d['meet_patterns']}",
+              f"epsilon = {d['epsilon']:.6g}"]
+    for _, r in iv.iterrows():
+        lines.append(f"{r['parameter']} = {{ q05 = {r['q05']:.6g}, median = {r['median']:.6g}, q95 = {r['q95']:.6g} }}")
+    for _, r in cal.predictive().iterrows():
+        lines.append(f"predictive_{r['stat']} = {{ observed = {r['observed']:.6g}, q05 = {r['q05']:.6g}, "
+                     f"q95 = {r['q95']:.6g} }}")
+    (out / "calibrated.toml").write_text("\n".join(lines) + "\n")
+    tomllib.loads((out / "calibrated.toml").read_text())  # the file must parse
+    (out / "report.txt").write_text(cal.report() + "\n")
+    if plots:
+        plot_posterior(cal, out / "plots")
+
+
+def plot_posterior(cal: Calibration, out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = list(cal.prior)
+    cols = 3
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        lo, hi = cal.prior[name]
+        ax.hist(cal.posterior[name], bins=15, range=(lo, hi), color="#4477aa", density=True, label="posterior")
+        ax.axhline(1 / (hi - lo), color="grey", ls="--", lw=1, label="prior")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(lo, hi)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"ABC posterior marginals ({cal.scenario}, {len(cal.posterior)} accepted)")
+    fig.tight_layout()
+    p1 = out_dir / "posterior_marginals.png"
+    fig.savefig(p1, dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(cal.observed), figsize=(5 * len(cal.observed), 3.2))
+    for ax, (k, v) in zip(np.atleast_1d(axes), cal.observed.items()):
+        runs = cal.predictive_runs if cal.predictive_runs is not None else cal.posterior
+        ax.hist(runs[k], bins=20, color="#ee6677", alpha=0.8, label="posterior predictive")
+        ax.axvline(v, color="black", lw=2, label=f"observed {v:.3f}")
+        ax.set_xlabel(k)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Posterior predictive vs observed ({cal.scenario})")
+    fig.tight_layout()
+    p2 = out_dir / "posterior_predictive.png"
+    fig.savefig(p2, dpi=90)
+    plt.close(fig)
+    return [p1, p2]

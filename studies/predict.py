@@ -1,0 +1,123 @@
+"""Prediction of a runoff from its first round and the events between the rounds.
+
+``predict`` draws ``replicates`` parameter sets from a posterior (rows of a calibration's
+``posterior.parquet``, with replacement; or the scenario's own parameters when no posterior is
+given), runs each once with an independent seed, and reports each finalist's win probability
+(with a Wilson 95% interval) and 50% / 90% intervals of the shares and the turnout. It never
+reads the scenario's ``[observed]`` result. Runs go through the sweep executors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.params import PARAM_SPECS
+from model.rng import replicate_seeds
+from scenarios.loader import Scenario, load_scenario
+from studies.analysis import _wilson
+from studies.outcomes import Task
+from studies.sweep import SweepError, iter_rows
+
+__all__ = ["Prediction", "predict", "load_posterior"]
+
+_PARAM_NAMES = {s.name for s in PARAM_SPECS}
+
+
+def load_posterior(path: str | Path) -> pd.DataFrame:
+    """Posterior parameter sets: a ``posterior.parquet``, or a calibration directory holding one.
+    Only parameter columns are kept."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "posterior.parquet"
+    if not p.exists():
+        raise SweepError(f"--posterior {path}: no posterior.parquet there; give the file or the "
+                         "output directory of `runoff calibrate`")
+    df = pd.read_parquet(p)
+    cols = [c for c in df.columns if c in _PARAM_NAMES]
+    if not cols or df.empty:
+        raise SweepError(f"--posterior {path}: no parameter columns or no rows")
+    return df[cols].reset_index(drop=True)
+
+
+@dataclass
+class Prediction:
+    """Win probabilities and intervals for one scenario."""
+
+    scenario: str
+    finalists: tuple[str, str]
+    runs: pd.DataFrame
+    posterior: str | None
+    seed: int
+
+    @property
+    def p_a_wins(self) -> float:
+        return float(self.runs["a_wins"].mean())
+
+    def table(self) -> dict:
+        a, b = self.finalists
+        n = len(self.runs)
+        wins = self.runs["a_wins"].sum()
+        lo, hi = _wilson(wins, n)
+        out = {"scenario": self.scenario, "runs": n, "seed": self.seed, "posterior": self.posterior,
+               "win_probability": {a: wins / n, b: 1 - wins / n},
+               "win_probability_95ci": {a: [lo, hi], b: [1 - hi, 1 - lo]}}
+        for key, col in ((f"share_{a}", "share_a"), (f"share_{b}", "share_b"), ("turnout", "turnout")):
+            q = self.runs[col].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).to_numpy()
+            out[key] = {"median": q[2], "50%": [q[1], q[3]], "90%": [q[0], q[4]]}
+        return out
+
+    def format(self) -> str:
+        t = self.table()
+        a, b = self.finalists
+        lines = [f"prediction for {self.scenario}: {t['runs']} runs, parameters from "
+                 f"{self.posterior or 'the scenario defaults'}, seed {self.seed}", ""]
+        for f in (a, b):
+            lo, hi = t["win_probability_95ci"][f]
+            lines.append(f"  P({f} wins) = {t['win_probability'][f]:.3f}  (95% CI {lo:.3f}-{hi:.3f})")
+        lines.append("")
+        lines.append(f"  {'':<22}{'median':>8}{'50% interval':>20}{'90% interval':>20}")
+        for key in (f"share_{a}", f"share_{b}", "turnout"):
+            r = t[key]
+            i50, i90 = r["50%"], r["90%"]
+            lines.append(f"  {key:<22}{r['median']:>8.1%}{f'{i50[0]:.1%}-{i50[1]:.1%}':>20}"
+                         f"{f'{i90[0]:.1%}-{i90[1]:.1%}':>20}")
+        return "\n".join(lines)
+
+
+def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, replicates: int = 200,
+            members: int | None = None, seed: int = 0, executor: str = "processes", workers: int | None = None,
+            scheduler: str | None = None, local_cluster: int | None = None) -> Prediction:
+    """Predict ``scenario``'s runoff (see the module docstring)."""
+    scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    if replicates < 1:
+        raise SweepError(f"--replicates {replicates}: expected at least 1")
+    seeds = replicate_seeds(seed, replicates + 1)
+    if posterior is not None:
+        post = load_posterior(posterior)
+        rng = np.random.default_rng(seeds[-1])
+        picks = rng.integers(0, len(post), size=replicates)
+        sets = [{k: (v.item() if hasattr(v, "item") else v) for k, v in post.iloc[int(i)].items()} for i in picks]
+    else:
+        sets = [{} for _ in range(replicates)]
+    spec = _spec(scn, members, seed)
+    tasks = [Task(point=i, replicate=0, seed=seeds[i], params=sets[i], levels={}) for i in range(replicates)]
+    rows = [r for chunk in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
+                                     local_cluster=local_cluster) for r in chunk]
+    df = pd.DataFrame(rows).sort_values("point").reset_index(drop=True)
+    bad = df[df["status"] != "ok"]
+    if len(bad):
+        raise SweepError(f"{len(bad)} of {len(df)} prediction runs failed, e.g.: {bad['error'].iloc[0]}")
+    return Prediction(scenario=scn.name, finalists=scn.finalists, runs=df,
+                      posterior=str(posterior) if posterior else None, seed=seed)
+
+
+def _spec(scn: Scenario, members: int | None, seed: int):
+    """A minimal sweep spec carrying the scenario to the workers (the tasks carry the rest)."""
+    from studies.spec import SweepSpec
+
+    return SweepSpec(name=f"predict-{scn.name}", scenario=scn, members=members, replicates=1, seed=seed,
+                     design_kind="factorial", values={}, ranges={}, fixed={}, factors=())
