@@ -105,3 +105,8 @@ def test_calibrated_scenario_references_the_calibration():
     scn = load_scenario("labor-2011-calibrated")
     params = tomllib.loads((ROOT / "scenarios" / "calibration" / "labor-2011" / "calibrated.toml").read_text())
     assert scn.parameters == params["parameters"]
+
+
+def test_the_documented_scenario_template_loads_and_predicts():
+    t = predict(str(ROOT / "docs" / "scenario-template.toml"), replicates=6, executor="serial").table()
+    assert set(t["win_probability"]) == {"Alpha", "Beta"}
