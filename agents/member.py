@@ -145,13 +145,15 @@ class Member(mesa.Agent):
             return 1 - (1 - p) * (1 - c.capacity)
         return p
 
-    def vote(self, u_turnout: float, u_comply: float, u_choice: float) -> int:
+    def vote(self, u_turnout: float, u_comply: float, u_choice: float,
+             p_turnout: float | None = None, p_choice: float | None = None) -> int:
         """Election day: turn out with :meth:`turnout_probability`; a bloc member of an active
         contractor votes as instructed with the contractor's compliance, otherwise the member
-        votes A with probability equal to its leaning. Returns 0 (A), 1 (B) or -1 (abstain)."""
-        if not u_turnout < self.turnout_probability():
+        votes A with probability equal to its leaning. Returns 0 (A), 1 (B) or -1 (abstain).
+        ``p_turnout`` / ``p_choice`` are the values of plug-in rules (:mod:`model.rules`)."""
+        if not u_turnout < (self.turnout_probability() if p_turnout is None else p_turnout):
             return -1
         c = self.contractor
         if c is not None and c.instruction >= 0 and u_comply < c.compliance:
             return c.instruction
-        return 0 if u_choice < self.leaning else 1
+        return 0 if u_choice < (self.leaning if p_choice is None else p_choice) else 1

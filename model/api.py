@@ -9,7 +9,7 @@ from model.runoff import RunoffModel
 
 
 def run(scenario="labor-2011", *, seed: int | None = None, members: int | None = None,
-        engine: str = "array", **params: Any) -> RunResult:
+        engine: str = "array", rules: dict[str, Any] | None = None, **params: Any) -> RunResult:
     """Build a :class:`RunoffModel`, run it to election day, release it, return the result.
 
     Args:
@@ -17,9 +17,10 @@ def run(scenario="labor-2011", *, seed: int | None = None, members: int | None =
         seed: master seed; None draws one (recorded in the result).
         members: member count (None = the scenario's roll).
         engine: ``"array"`` or ``"agents"``.
+        rules: plug-in election-day rules (see :mod:`model.rules`).
         **params: parameter overrides by name.
     """
-    model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, **params)
+    model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules, **params)
     try:
         return model.run()
     finally:

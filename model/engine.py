@@ -145,15 +145,17 @@ class ArrayEngine(_Base):
             mean = np.where(deg > 0, tot / deg, prop)
         st.propensity = (1 - p.daily_turnout_decay) * (prop + p.social_turnout * (mean - prop))
 
-    def election(self, u: np.ndarray) -> np.ndarray:
+    def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
+                 choice: np.ndarray | None = None) -> np.ndarray:
         m = self.model
         st = m.state
-        prob = self.turnout_probability()
+        prob = self.turnout_probability() if turnout is None else turnout
+        lean = st.leaning if choice is None else choice
         voted = u[0] < prob
         active = self.active_bloc()
         instr = m.contractor_array("instruction")[st.bloc]
         comply = active & (u[1] < m.contractor_array("compliance")[st.bloc])
-        vote = np.where(comply, instr, np.where(u[2] < st.leaning, 0, 1)).astype(np.int8)
+        vote = np.where(comply, instr, np.where(u[2] < lean, 0, 1)).astype(np.int8)
         vote[~voted] = -1
         return vote
 
@@ -209,9 +211,12 @@ class AgentEngine(_Base):
         new = [m.member(i).turnout_target(snapshot, decay, social) for i in range(len(snapshot))]
         m.state.propensity = np.array(new, dtype=np.float64)
 
-    def election(self, u: np.ndarray) -> np.ndarray:
+    def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
+                 choice: np.ndarray | None = None) -> np.ndarray:
         m = self.model
-        return np.array([m.member(i).vote(float(u[0][i]), float(u[1][i]), float(u[2][i]))
+        return np.array([m.member(i).vote(float(u[0][i]), float(u[1][i]), float(u[2][i]),
+                                          None if turnout is None else float(turnout[i]),
+                                          None if choice is None else float(choice[i]))
                          for i in range(len(m.state.leaning))], dtype=np.int8)
 
 

@@ -11,6 +11,7 @@ their array form in :mod:`model.engine` (default engine), which give identical r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -25,6 +26,7 @@ from model.params import Params
 from model.population import build_population, largest_remainder
 from model.result import RunResult
 from model.rng import Streams, resolve_seed
+from model.rules import evaluate, load_rule
 from scenarios.loader import (
     SIT_OUT, ActivistsDefect, ContractorRealign, Endorse, Neutral, Offer, Scenario, load_scenario,
 )
@@ -58,12 +60,14 @@ class RunoffModel(mesa.Model):
         engine: ``"array"`` (default, vectorised) or ``"agents"`` (per-agent reference).
         graph: optional networkx graph on nodes ``0..members-1`` to use as the influence graph
             instead of drawing one (for unit tests, teaching and user-supplied networks).
+        rules: plug-in election-day rules ``{"turnout" | "choice": function or "file.py:func"}``
+            (see :mod:`model.rules`); they override the scenario's ``[rules]``.
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
     def __init__(self, *, scenario: Scenario | str = "labor-2011", seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
-                 engine: str = "array", graph=None, **overrides: Any):
+                 engine: str = "array", graph=None, rules: dict[str, Any] | None = None, **overrides: Any):
         seed = resolve_seed(seed)
         super().__init__(seed=seed)
         self.seed = seed
@@ -76,6 +80,8 @@ class RunoffModel(mesa.Model):
         elif params:
             base = Params.from_mapping(params, base=base)
         self.params = base.replace(**overrides) if overrides else base
+        base_dir = Path(self.scenario.path).parent if self.scenario.path not in ("<memory>", "") else None
+        self.rules = {k: load_rule(k, v, base_dir) for k, v in {**self.scenario.rules, **(rules or {})}.items()}
         if engine not in ENGINES:
             raise ValueError(f"engine: {engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
         self.n = scn.roll if members is None else int(members)
@@ -252,7 +258,8 @@ class RunoffModel(mesa.Model):
     def election(self) -> None:
         """Election day: every member turns out or not, then votes (blocs with compliance)."""
         u = self.streams.get("election").random((3, self.n))
-        self.state.vote = self.engine.election(u)
+        override = {k: evaluate(k, fn, self.members) for k, fn in self.rules.items()}
+        self.state.vote = self.engine.election(u, **override)
 
     # ------------------------------------------------------------------ events
     def apply_event(self, i: int, ev) -> None:

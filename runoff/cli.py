@@ -60,7 +60,13 @@ def cmd_run(args) -> int:
     if args.members is not None and args.members < 2:
         raise UsageError(f"--members {args.members}: expected an integer of at least 2")
     seed = _seed(args.seed)
-    result = run(scn, seed=0 if seed is None else seed, members=args.members, engine=args.engine)
+    rules = {}
+    for item in args.rule or []:
+        name, eq, target = item.partition("=")
+        if not eq:
+            raise UsageError(f"--rule {item}: expected NAME=file.py:function (NAME: turnout or choice)")
+        rules[name.strip()] = target.strip()
+    result = run(scn, seed=0 if seed is None else seed, members=args.members, engine=args.engine, rules=rules)
     if args.json:
         print(json.dumps(result.to_dict(), indent=None if args.compact else 1, allow_nan=False))
     else:
@@ -292,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
     p.add_argument("--engine", choices=["array", "agents"], default="array",
                    help="array (vectorised, default) or agents (per-agent reference)")
+    p.add_argument("--rule", action="append", metavar="NAME=FILE.py:FUNC",
+                   help="plug in your own decision rule (NAME: turnout or choice); see docs/teaching.md")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--compact", action="store_true", help="with --json: on one line")
     p.set_defaults(func=cmd_run)
@@ -365,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from model.params import ParameterError
+    from model.rules import RuleError
     from scenarios.loader import ScenarioError
     from studies.sweep import SweepError
 
@@ -372,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ParameterError, SweepError) as err:
+    except (ScenarioError, UsageError, ParameterError, SweepError, RuleError) as err:
         print(f"runoff: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. `runoff run | head`

@@ -219,6 +219,7 @@ class Scenario:
     title: str = ""
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
     path: str = "<memory>"
 
     @property
@@ -330,6 +331,10 @@ def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[s
     ref = base_data.get("parameters_from")
     if isinstance(ref, str) and not Path(ref).is_absolute():  # keep it relative to the base file
         base_data["parameters_from"] = str(base_path.parent / ref)
+    rules = base_data.get("rules")
+    if isinstance(rules, dict):  # rule files too
+        base_data["rules"] = {k: (str(base_path.parent / v) if isinstance(v, str) and v.split(":")[0].endswith(".py")
+                                  and not Path(v).is_absolute() else v) for k, v in rules.items()}
     merged = {k: v for k, v in base_data.items() if k not in ("name", "title", "description")}
     for k, v in data.items():
         if k == "base":
@@ -459,6 +464,7 @@ _TOP = {
     "parameters": "parameter overrides", "observed": "observed runoff result", "sources": "provenance notes",
     "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
     "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
+    "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' }",
 }
 
 
@@ -623,6 +629,14 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         if sum(observed.votes.values()) > roll:
             vt.fail("", f"observed votes exceed the roll ({roll})")
 
+    rr = _Reader(top.table_of("rules"), "rules", source,
+                 {"turnout": "turnout probability rule", "choice": "vote choice rule"})
+    rules = {}
+    for k in rr.table:
+        v = rr.str(k)
+        if ":" not in v:
+            rr.fail(k, f"expected 'file.py:function' (path relative to this file) or 'module:function', got {v!r}")
+        rules[k] = v
     srcs = top.table_of("sources")
     for k, v in srcs.items():
         if not isinstance(v, str):
@@ -633,7 +647,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
         institutions=tuple(institutions), parameters=params, observed=observed,
         title=top.str("title", default=name), description=top.str("description", default=""),
-        sources=dict(srcs), path=source)
+        sources=dict(srcs), rules=rules, path=source)
 
     # events
     events = []
