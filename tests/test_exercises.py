@@ -29,3 +29,13 @@ def test_exercise_file_executes(path, tmp_path):
     p = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=600)
     assert p.returncode == 0, f"{path} failed:\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}"
+
+
+def test_every_exercise_has_an_app_preset_that_loads():
+    from scenarios.exercises import exercise_names, load_exercise
+
+    folders = {p.name for p in (ROOT / "exercises").iterdir() if p.is_dir() and p.name[:2].isdigit()}
+    presets = [load_exercise(n) for n in exercise_names()]
+    assert {e.exercise for e in presets} == folders
+    for e in presets:
+        assert e.instructions and e.controls
