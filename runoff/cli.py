@@ -170,34 +170,29 @@ def cmd_sweep(args) -> int:
     from studies.sweep import run_sweep
 
     spec = load_spec(args.spec)
-    if args.serial:
-        executor = "serial"
-    elif args.scheduler or args.local_cluster:
-        executor = "dask"
-    else:
-        executor = "processes"
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: expected at least 1")
-    if args.local_cluster is not None and args.local_cluster < 1:
-        raise UsageError(f"--local-cluster {args.local_cluster}: expected at least 1")
     if args.chunk is not None and args.chunk < 1:
         raise UsageError(f"--chunk {args.chunk}: expected at least 1")
-    summary = run_sweep(spec, args.out, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                        local_cluster=args.local_cluster, chunk=args.chunk, progress=not args.quiet)
+    summary = run_sweep(spec, args.out, chunk=args.chunk, progress=not args.quiet, **_executor(args))
     print(summary.line())
     return 0
+
+
+def _sweep_store(path: str):
+    from studies.store import Store
+    from studies.sweep import SweepError
+
+    store = Store(path)
+    if not store.exists():
+        raise SweepError(f"{path}: not a sweep directory (no manifest.json)")
+    return store
 
 
 def cmd_analyze(args) -> int:
     from pathlib import Path
 
     from studies.analysis import format_summary, plot_summary, summarise
-    from studies.store import Store
-    from studies.sweep import SweepError
 
-    store = Store(args.dir)
-    if not store.exists():
-        raise SweepError(f"{args.dir}: not a sweep directory (no manifest.json)")
+    store = _sweep_store(args.dir)
     table = summarise(args.dir, args.outcome)
     print(format_summary(table, store.manifest(), args.outcome))
     if not args.no_plots:
@@ -210,12 +205,8 @@ def cmd_sensitivity(args) -> int:
     from pathlib import Path
 
     from studies.analysis import format_sensitivity, plot_sensitivity, sensitivity
-    from studies.store import Store
-    from studies.sweep import SweepError
 
-    store = Store(args.dir)
-    if not store.exists():
-        raise SweepError(f"{args.dir}: not a sweep directory (no manifest.json)")
+    store = _sweep_store(args.dir)
     table = sensitivity(args.dir, args.outcome)
     print(format_sensitivity(table, store.manifest()))
     if not args.no_plots:
@@ -225,12 +216,15 @@ def cmd_sensitivity(args) -> int:
 
 
 def _executor(args) -> dict:
-    if getattr(args, "serial", False):
+    """Executor keyword arguments from --serial / --workers / --scheduler / --local-cluster."""
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: expected at least 1")
+    if args.local_cluster is not None and args.local_cluster < 1:
+        raise UsageError(f"--local-cluster {args.local_cluster}: expected at least 1")
+    if args.serial:
         return {"executor": "serial"}
     if args.scheduler or args.local_cluster:
         return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": args.local_cluster}
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: expected at least 1")
     return {"executor": "processes", "workers": args.workers}
 
 
@@ -314,12 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a parameter study (sweep spec TOML) into a results directory")
     p.add_argument("spec", help="sweep spec (.toml), see docs/studies.md")
     p.add_argument("--out", required=True, help="results directory (resumed if it holds this spec's sweep)")
-    ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
-    ex.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    ex.add_argument("--local-cluster", type=int, default=None, metavar="N",
-                    help="start a local Dask cluster with N worker processes")
-    ex.add_argument("--serial", action="store_true", help="run in this process")
+    _add_executor_options(p)
     p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
