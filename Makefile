@@ -5,13 +5,16 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test bench lint install clean
+.PHONY: run test bench viz lint install clean
 
 run: $(STAMP)  ## set up, run the built-in labor-2011 scenario, print the result
 	$(VENV)/bin/runoff run labor-2011 $(ARGS)
 
 test: $(STAMP)  ## set up, run the full test suite
 	$(PY) -m pytest $(ARGS)
+
+viz: $(STAMP)  ## start the app on http://127.0.0.1:8765 (offline); ARGS="--host 0.0.0.0" for a class
+	$(PY) -m viz $(ARGS)
 
 bench: $(STAMP)  ## benchmark table (10k, 66,310, 250k, 1M members) and benchmarks/results.json
 	$(PY) -m benchmarks $(ARGS)

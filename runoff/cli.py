@@ -354,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write the table as Markdown (e.g. docs/validation.md)")
     p.set_defaults(func=cmd_validate)
 
+    from viz.cli import add_viz_parser
+
+    add_viz_parser(sub)
+
     p = sub.add_parser("params", help="list the model parameters with defaults, ranges and meanings")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table (for docs/ODD.md)")
     p.set_defaults(func=cmd_params)

@@ -1,0 +1,103 @@
+"""Start the app: ``runoff viz`` (once wired into ``runoff/cli.py``), ``python -m viz``, ``make viz``.
+
+The server binds 127.0.0.1 by default and serves fully offline (see :mod:`viz.offline`). One
+server holds many browser sessions (a class); each session gets its own model and state.
+
+``add_viz_parser(subparsers)`` adds the ``viz`` subcommand to the ``runoff`` parser;
+``cmd_viz(args)`` runs it; :func:`main` is the same command standing alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import os
+import signal
+import sys
+import warnings
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_viz_parser", "cmd_viz", "serve", "main"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+APP = "viz.app"
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to listen on (default {DEFAULT_HOST}: this machine only; "
+                             "0.0.0.0 serves a class on the local network)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--log-level", default="warning",
+                        choices=["critical", "error", "warning", "info", "debug"],
+                        help="server log level (default warning)")
+
+
+def add_viz_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``viz`` subcommand to an ``argparse`` subparsers object and return its parser.
+
+    Args:
+        subparsers: the object returned by ``ArgumentParser.add_subparsers``.
+    """
+    parser = subparsers.add_parser("viz", help="start the interactive app in the browser (offline)")
+    _add_arguments(parser)
+    parser.set_defaults(func=cmd_viz)
+    return parser
+
+
+def cmd_viz(args) -> int:
+    """Run the ``viz`` subcommand: serve the app until interrupted (Ctrl-C).
+
+    Args:
+        args: parsed arguments with ``host``, ``port`` and ``log_level``.
+
+    Returns:
+        The exit status: 0 after a normal stop, 2 when the front-end files are missing or the
+        port is out of range.
+    """
+    if not 0 <= args.port <= 65535:
+        print(f"runoff viz: error: --port {args.port}: expected 0..65535", file=sys.stderr)
+        return 2
+    return serve(args.host, args.port, log_level=getattr(args, "log_level", "warning"))
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str = "warning") -> int:
+    """Serve the app with Solara's server (uvicorn) until interrupted.
+
+    Args:
+        host: address to bind.
+        port: TCP port to bind.
+        log_level: uvicorn's log level.
+
+    Returns:
+        0 after a normal stop; 2 if Solara's front-end files are not installed.
+    """
+    from viz.offline import ASSETS_HINT, configure_offline, missing_assets
+
+    configure_offline()
+    missing = missing_assets()
+    if missing:
+        print(f"runoff viz: error: front-end files missing ({', '.join(missing)}); {ASSETS_HINT}",
+              file=sys.stderr)
+        return 2
+    # Solara warns on every page load from 127.0.0.1 that its session cookie falls back to
+    # SameSite=lax without https: that is what a local, un-embedded app wants.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
+    os.environ["SOLARA_APP"] = APP
+    os.environ["SERVER_NAME"] = host
+    os.environ["SERVER_PORT"] = str(port)
+    import uvicorn
+
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack (diagnosing a stuck session)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    print(f"runoff viz: serving on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level=log_level,
+                ws_ping_interval=20, ws_ping_timeout=60)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m viz [--host H] [--port P]``: the ``viz`` command on its own."""
+    parser = argparse.ArgumentParser(prog="python -m viz", description="Serve the runoff-abm app (offline).")
+    _add_arguments(parser)
+    return cmd_viz(parser.parse_args(argv))

@@ -1,0 +1,69 @@
+"""Exercise mode: ``?exercise=NAME`` opens a preset scenario with the exercise's instructions
+beside it and only the controls that exercise needs.
+
+Presets are data (``scenarios/exercises/NAME.toml``, loaded by :mod:`scenarios.exercises`):
+title, the exercise folder, scenario, member count, controls, instructions. This module turns
+the page's query string into a preset, applies it to a session's :class:`~viz.state.AppState`
+once, and draws the instructions and the reduced control column.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import solara
+
+from scenarios.exercises import Exercise, exercise_names, load_exercise
+from scenarios.loader import ScenarioError
+from viz.controls import EventEditor, ParamSlider, RunSettings, ScenarioControls
+from viz.param_controls import param_controls
+from viz.state import AppState
+
+__all__ = ["exercise_from_query", "apply_preset", "ExercisePanel", "ExerciseControls"]
+
+
+def exercise_from_query(search: str | None) -> tuple[Exercise | None, str | None]:
+    """The exercise named in a query string (``exercise=NAME``), and an error text if the name is
+    unknown (the page then shows the message and the full app)."""
+    if not search:
+        return None, None
+    names = parse_qs(search).get("exercise")
+    if not names:
+        return None, None
+    try:
+        return load_exercise(names[0]), None
+    except ScenarioError as err:
+        return None, f"exercise {names[0]!r}: {err.message} (allowed: {', '.join(exercise_names())})"
+
+
+def apply_preset(state: AppState, ex: Exercise) -> None:
+    """Load the exercise's scenario and member count into the session (once, at page start)."""
+    state.choose_builtin(ex.scenario)
+    state.set_members(ex.members)
+
+
+@solara.component
+def ExercisePanel(ex: Exercise):
+    """The exercise's title and instructions, and where its notebook is."""
+    with solara.Card(f"Exercise: {ex.title}", classes=["runoff-card", "runoff-exercise"], margin=0):
+        solara.Markdown(ex.instructions)
+        solara.Text(f"Notebook and worked solution: exercises/{ex.exercise}/ (docs/teaching.md)",
+                    style={"font-size": "0.8em", "color": "#555"})
+
+
+@solara.component
+def ExerciseControls(state: AppState, ex: Exercise):
+    """Only the controls the exercise names: seed/size, events, upload, and its parameters."""
+    if "upload" in ex.controls:
+        ScenarioControls(state)
+    if "seed" in ex.controls or "members" in ex.controls:
+        RunSettings(state)
+    if "events" in ex.controls:
+        EventEditor(state)
+    if ex.parameters:
+        values = state.settings.value.params().as_dict()
+        changed = dict(state.settings.value.overrides)
+        controls = {c.name: c for c in param_controls()}
+        with solara.Card("Parameters for this exercise", classes=["runoff-card", "runoff-exercise-params"], margin=0):
+            for name in ex.parameters:
+                ParamSlider(state, controls[name], values[name], name in changed)
