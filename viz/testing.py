@@ -49,12 +49,15 @@ class AppServer:
         timeout: seconds to wait for the first answer.
         log: file to write the server's output to (default: discarded).
         log_level: the server's log level (``--log-level``).
+        priority: a nice value for the server process (e.g. -10 to run it ahead of browsers on
+            the same machine; needs root, silently kept at the default otherwise).
     """
 
     def __init__(self, port: int | None = None, timeout: float = 90.0, log: Path | None = None,
-                 log_level: str = "warning"):
+                 log_level: str = "warning", priority: int | None = None):
         self.port = port or free_port()
         self.log_level = log_level
+        self.priority = priority
         self.timeout = timeout
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -75,6 +78,11 @@ class AppServer:
         self.process = subprocess.Popen([sys.executable, "-m", "viz", "--host", "127.0.0.1", "--port", str(self.port),
                                          "--log-level", self.log_level],
                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        if self.priority is not None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, self.priority)
+            except (PermissionError, OSError):
+                pass
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
