@@ -20,7 +20,7 @@ bench: $(STAMP)  ## benchmark table (10k, 66,310, 250k, 1M members) and benchmar
 	$(PY) -m benchmarks $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check model agents scenarios runoff viz tests
+	$(VENV)/bin/ruff check model agents scenarios runoff viz tests studies benchmarks exercises
 
 install: $(STAMP)
 

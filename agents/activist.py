@@ -39,7 +39,7 @@ class Activist(Member):
         if side < 0:
             return
         rate = self.model.params.canvass_rate
-        for j, u in zip(self.neighbours(), draws):
+        for j, u in zip(self.neighbours(), draws, strict=True):
             if u < rate:
                 contacts[side][j] += 1
 

@@ -55,7 +55,7 @@ def table(rows: list[dict]) -> str:
             f"{'day/matvec':>10} {'ref/array day':>13} {'ref/array upd':>13} {'ref/array run':>13}")
     lines = [head, "-" * len(head)]
     for r in rows:
-        def ratio(a, b):
+        def ratio(a, b, r=r):
             return f"{r[a] / r[b]:.1f}x" if a in r and b in r else "-"
         lines.append(f"{r['members']:>10,} {r['edges']:>10,} {r['build_s']:>8.2f} {r['day_s'] * 1e3:>8.1f} "
                      f"{r['full_runoff_s']:>7.2f} {r['peak_rss_mb']:>8.0f} "
@@ -95,7 +95,7 @@ def markdown(rows: list[dict], results: list[tuple[str, str, bool]], info: dict)
              "reference / array: day | member update | whole run |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        def ratio(a, b):
+        def ratio(a, b, r=r):
             return f"{r[a] / r[b]:.0f}x" if a in r and b in r else "-"
         lines.append(f"| {r['members']:,} | {r['edges']:,} | {r['build_s']:.2f} s | {r['day_s'] * 1e3:.1f} ms | "
                      f"{r['full_runoff_s']:.2f} s | {r['peak_rss_mb'] / 1024:.2f} GB | "

@@ -155,7 +155,7 @@ def to_networkx(edges: Edges, sector_names, sector: np.ndarray, r1: np.ndarray, 
         (i, {"kind": "activist" if camp[i] >= 0 else "member", "sector": sec[i],
              "round1": category_names[r1[i]]}) for i in range(n))
     g.add_edges_from(
-        (int(a), int(b), {"kind": EDGE_KINDS[k]}) for a, b, k in zip(edges.u, edges.v, edges.kind))
+        (int(a), int(b), {"kind": EDGE_KINDS[k]}) for a, b, k in zip(edges.u, edges.v, edges.kind, strict=True))
     for c, name in enumerate(contractors):
         g.add_node(n + c, kind="contractor", name=name)
         if bloc is not None:

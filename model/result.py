@@ -125,7 +125,7 @@ class RunResult:
             finalists=model.finalists, votes={a: int(np.sum(vote == 0)), b: int(np.sum(vote == 1))},
             turnout_votes=int(voted.sum()), flows=flows, by_sector=by_sector, by_bloc=by_bloc, daily=daily,
             events=list(model.event_log), observed=observed,
-            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k))})
+            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)})
 
     # ------------------------------------------------------------------ output forms
     def to_dict(self) -> dict[str, Any]:

@@ -28,7 +28,14 @@ from model.result import RunResult
 from model.rng import Streams, resolve_seed
 from model.rules import evaluate, load_rule
 from scenarios.loader import (
-    SIT_OUT, ActivistsDefect, ContractorRealign, Endorse, Neutral, Offer, Scenario, load_scenario,
+    SIT_OUT,
+    ActivistsDefect,
+    ContractorRealign,
+    Endorse,
+    Neutral,
+    Offer,
+    Scenario,
+    load_scenario,
 )
 
 __all__ = ["RunoffModel", "MemberState"]

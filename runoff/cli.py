@@ -109,7 +109,7 @@ def cmd_describe(args) -> int:
         counts = scaled_counts(scn, scn.roll)
         sizes, table = sector_table(scn, counts, scn.roll)
         out += ["", "Sectors (round-1 table fitted to the official totals)"]
-        for s, size, row in zip(scn.sectors, sizes, table):
+        for s, size, row in zip(scn.sectors, sizes, table, strict=True):
             out.append(f"  {s.name:<18}{size:>8,} members  turnout {1 - row[-1] / size:>6.1%}  "
                        f"leaning to {scn.finalists[0]} {s.lean:.2f}")
     if scn.contractors:
@@ -229,8 +229,8 @@ def _executor(args) -> dict:
 
 
 def cmd_calibrate(args) -> int:
-    from studies.calibrate import calibrate
     from scenarios.loader import load_scenario
+    from studies.calibrate import calibrate
 
     scn = load_scenario(args.scenario)
     cal = calibrate(scn, args.out, prior=args.prior, draws=args.draws, accept=args.accept,

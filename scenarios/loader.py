@@ -499,7 +499,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         if f not in names:
             top.fail("finalists", f"{f!r} is not a candidate; candidates: {', '.join(names)}")
     candidates = []
-    for r, n in zip(cands_raw, names):
+    for r, n in zip(cands_raw, names, strict=True):
         if r.has("finalist") and r.bool("finalist") != (n in finalists):
             r.fail("finalist", f"contradicts top-level finalists = {finalists!r}")
         candidates.append(CandidateSpec(

@@ -242,7 +242,7 @@ def plot_posterior(cal: Calibration, out_dir: Path) -> list[Path]:
     cols = 3
     rows = math.ceil(len(names) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False)
-    for ax, name in zip(axes.ravel(), names):
+    for ax, name in zip(axes.ravel(), names, strict=False):
         lo, hi = cal.prior[name]
         ax.hist(cal.posterior[name], bins=15, range=(lo, hi), color="#4477aa", density=True, label="posterior")
         ax.axhline(1 / (hi - lo), color="grey", ls="--", lw=1, label="prior")
@@ -258,7 +258,7 @@ def plot_posterior(cal: Calibration, out_dir: Path) -> list[Path]:
     plt.close(fig)
 
     fig, axes = plt.subplots(1, len(cal.observed), figsize=(5 * len(cal.observed), 3.2))
-    for ax, (k, v) in zip(np.atleast_1d(axes), cal.observed.items()):
+    for ax, (k, v) in zip(np.atleast_1d(axes), cal.observed.items(), strict=True):
         runs = cal.predictive_runs if cal.predictive_runs is not None else cal.posterior
         ax.hist(runs[k], bins=20, color="#ee6677", alpha=0.8, label="posterior predictive")
         ax.axvline(v, color="black", lw=2, label=f"observed {v:.3f}")

@@ -109,12 +109,12 @@ class SweepSpec:
         """All design points, in a fixed order (ids 0..P-1)."""
         if self.design_kind == "factorial":
             names = list(self.values)
-            combos = [dict(zip(names, vals)) for vals in itertools.product(*(self.values[n] for n in names))]
+            combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*(self.values[n] for n in names))]
         else:
             x = self.sample_matrix()
             names = list(self.ranges)
-            combos = [{n: _cast(n, float(v)) for n, v in zip(names, row)} for row in x]
-        level_sets = [dict(zip([f.name for f in self.factors], lv))
+            combos = [{n: _cast(n, float(v)) for n, v in zip(names, row, strict=True)} for row in x]
+        level_sets = [dict(zip([f.name for f in self.factors], lv, strict=True))
                       for lv in itertools.product(*(list(f.levels) for f in self.factors))]
         points = []
         for combo in combos:
@@ -292,7 +292,7 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
         run_function=run_function, common_random_numbers=top.bool("common_random_numbers", default=True),
         description=top.str("description", default=""), raw=data, path=source)
     for lv in itertools.product(*(list(f.levels) for f in factors)):
-        point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], lv)))
+        point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], lv, strict=True)))
         try:
             spec.scenario_for(point)
         except ScenarioError as err:

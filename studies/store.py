@@ -92,7 +92,7 @@ class Store:
     def done(self) -> set[tuple[int, int]]:
         """(point, replicate) of every recorded run."""
         rec = self.recorded()
-        return set(zip(rec["point"].tolist(), rec["replicate"].tolist()))
+        return set(zip(rec["point"].tolist(), rec["replicate"].tolist(), strict=True))
 
     def design(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / "design.parquet")

@@ -117,7 +117,7 @@ def _dask(spec, chunks, client) -> Iterator[list[dict]]:
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     spec_future = client.scatter(spec, broadcast=True)
     it = iter(chunks)
-    first = [client.submit(run_chunk, spec_future, c, pure=False) for _, c in zip(range(3 * workers), it)]
+    first = [client.submit(run_chunk, spec_future, c, pure=False) for _, c in zip(range(3 * workers), it, strict=False)]
     ac = as_completed(first)
     for fut in ac:
         yield fut.result()
@@ -235,7 +235,7 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
     }
     store.create(manifest, design)
     rec = store.recorded()
-    done = set(zip(rec["point"].tolist(), rec["replicate"].tolist()))
+    done = set(zip(rec["point"].tolist(), rec["replicate"].tolist(), strict=True))
     todo = [t for t in tasks if (t.point, t.replicate) not in done]
     bad = rec[rec["status"] != "ok"]
     failed = [{"point": int(r.point), "replicate": int(r.replicate), "seed": int(r.seed), "error": r.error}

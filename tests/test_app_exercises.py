@@ -4,13 +4,12 @@ instructions, its preset scenario and member count, and only the parameters it n
 from __future__ import annotations
 
 import pytest
+from test_app_browser import ARTIFACTS, LOAD_TIMEOUT, Watched  # noqa: E402  (shared browser helpers)
 
 from model.params import PARAM_SPECS
 from scenarios.exercises import exercise_names, load_exercise
 from viz.exercise import exercise_from_query
 from viz.testing import CHROMIUM_ARGS, AppServer, chromium
-
-from test_app_browser import ARTIFACTS, LOAD_TIMEOUT, Watched  # noqa: E402  (shared browser helpers)
 
 
 def test_query_string_selects_the_exercise_or_reports_an_unknown_one():

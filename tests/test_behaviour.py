@@ -33,7 +33,7 @@ def baseline_runs(labor):
 def test_mitzna_endorsing_peretz_raises_peretz_share(labor):
     without = labor.with_events([e for e in labor.events if not (isinstance(e, Endorse) and e.by == "Mitzna")])
     with_full = without.with_events(list(without.events) + [Endorse(day=5, by="Mitzna", target="Peretz", strength=1.0)])
-    d = np.array([a.shares["Peretz"] - b.shares["Peretz"] for a, b in zip(_runs(with_full), _runs(without))])
+    d = np.array([a.shares["Peretz"] - b.shares["Peretz"] for a, b in zip(_runs(with_full), _runs(without), strict=True)])
     # CRN: every seed moves the same way; the size is a direct, modest effect (< 10 points)
     assert (d > 0).all(), d
     assert 0.002 < d.mean() < 0.10, d.mean()
@@ -50,7 +50,7 @@ def test_herzog_contractor_realigning_adds_about_its_delivered_votes(labor):
         ev = ContractorRealign(day=1, contractor=name, target=side)
         arms[side] = _runs(labor.with_events(list(labor.events) + [ev]))
     d_total, d_bloc, bloc_size = [], [], []
-    for ry, rn in zip(arms["Yachimovich"], arms["none"]):
+    for ry, rn in zip(arms["Yachimovich"], arms["none"], strict=True):
         by = ry.by_bloc.set_index("contractor").loc[name]
         bn = rn.by_bloc.set_index("contractor").loc[name]
         d_bloc.append(by["votes_Yachimovich"] - bn["votes_Yachimovich"])
@@ -113,7 +113,7 @@ def test_habit_round1_voters_return_far_more_than_abstainers(baseline_runs):
 def test_herzog_endorsement_moves_the_race_toward_the_endorsed(labor):
     y = _runs(load_scenario("labor-2011-herzog-endorses-yachimovich"))
     p = _runs(load_scenario("labor-2011-herzog-endorses-peretz"))
-    d = np.array([a.shares["Yachimovich"] - b.shares["Yachimovich"] for a, b in zip(y, p)])
+    d = np.array([a.shares["Yachimovich"] - b.shares["Yachimovich"] for a, b in zip(y, p, strict=True)])
     assert (d > 0).all() and d.mean() > 0.01
 
 

@@ -15,8 +15,8 @@ from model.api import run
 from scenarios.loader import Observed, load_scenario
 from studies.calibrate import abc_reject, calibrate
 from studies.predict import predict
-from studies.synthetic import synthetic_scenario
 from studies.sweep import SweepError
+from studies.synthetic import synthetic_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

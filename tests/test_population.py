@@ -55,7 +55,7 @@ def test_sector_table_has_exact_margins(name):
 def test_sector_table_follows_the_sourced_sector_turnouts():
     scn = load_scenario("labor-2011")
     sizes, table = sector_table(scn, scaled_counts(scn, scn.roll), scn.roll)
-    for s, size, row in zip(scn.sectors, sizes, table):
+    for s, size, row in zip(scn.sectors, sizes, table, strict=True):
         turnout = 1 - row[-1] / size
         assert turnout == pytest.approx(s.turnout, abs=0.02), s.name
 

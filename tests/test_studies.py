@@ -206,7 +206,7 @@ def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path):
 
     manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
     assert manifest["runs"] == {"ok": 12 - len(bad), "failed": len(bad), "pending": 0}
-    assert {(f["point"], f["replicate"]) for f in manifest["failed"]} == set(zip(bad["point"], bad["replicate"]))
+    assert {(f["point"], f["replicate"]) for f in manifest["failed"]} == set(zip(bad["point"], bad["replicate"], strict=True))
 
 
 def test_another_spec_on_an_existing_directory_is_refused_and_nothing_damaged(serial_out):

@@ -91,8 +91,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str 
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack (diagnosing a stuck session)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     print(f"runoff viz: serving on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    # Websocket keep-alive: a ping every 20 s, but a generous 300 s for the pong. On a loaded
+    # machine (a class on a teacher's laptop) a short timeout makes the server drop a live
+    # session's connection, and what the student clicked while Solara reconnects is lost;
+    # connections of browsers that are really gone are still closed.
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level=log_level,
-                ws_ping_interval=20, ws_ping_timeout=60)
+                ws_ping_interval=20, ws_ping_timeout=300)
     return 0
 
 

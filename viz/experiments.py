@@ -94,11 +94,11 @@ class Comparison:
 
     def differences(self) -> np.ndarray:
         """Paired differences of finalist A's share (counterfactual minus baseline), one per seed."""
-        return np.array([c.share_a - b.share_a for b, c in zip(self.baseline, self.counterfactual)])
+        return np.array([c.share_a - b.share_a for b, c in zip(self.baseline, self.counterfactual, strict=True)])
 
     def turnout_differences(self) -> np.ndarray:
         """Paired differences of turnout (counterfactual minus baseline)."""
-        return np.array([c.turnout - b.turnout for b, c in zip(self.baseline, self.counterfactual)])
+        return np.array([c.turnout - b.turnout for b, c in zip(self.baseline, self.counterfactual, strict=True)])
 
 
 def run_comparison(baseline: Scenario, counterfactual: Scenario, master_seed: int, count: int, members: int,

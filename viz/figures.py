@@ -79,7 +79,7 @@ def projection_figure(snap) -> Figure:
     _event_markers(ax_s, ax_t, snap)
     ax_s.set_ylabel("projected share (%)", fontsize=8)
     ax_t.set_ylabel("turnout (%)", fontsize=8)
-    ax_t.set_xlabel("day (round 1 = 0, runoff = %d)" % snap.election_day, fontsize=8)
+    ax_t.set_xlabel(f"day (round 1 = 0, runoff = {snap.election_day})", fontsize=8)
     ax_t.set_xlim(-0.3, snap.election_day + 0.5)
     ax_t.set_xticks(range(0, snap.election_day + 1))
     levels = [100 * snap.round1_turnout] + list(100 * daily["projected_turnout"])
@@ -206,7 +206,7 @@ def ego_figure(snap) -> Figure:
                        marker=marker, edgecolors="#333", linewidths=0.5, zorder=3)
     ax.scatter(pos[:1, 0], pos[:1, 1], s=230, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4)
     colours = {0: COLOR_A, 1: COLOR_B}
-    for n, c in enumerate(sample.contractors):
+    for n in range(len(sample.contractors)):
         p = pos[k + n]
         ax.scatter([p[0]], [p[1]], s=170, marker="D", color=colours.get(int(ego.instruction[n]), COLOR_NONE),
                    edgecolors="black", linewidths=1.0, zorder=5)
@@ -275,7 +275,7 @@ def sector_figure(snap) -> Figure:
     ax_l.barh(y, 100 * left, color=[LEANING_CMAP(_NORM(v)) if np.isfinite(v) else COLOR_NONE for v in left],
               edgecolor="#333", lw=0.5)
     ax_l.axvline(50, color="#777", ls=":", lw=0.8)
-    for yy, v in zip(y, left):
+    for yy, v in zip(y, left, strict=True):
         if np.isfinite(v):
             ax_l.text(100 * v + 1, yy, f"{v:.0%}", va="center", fontsize=7)
     ax_l.set_xlim(0, 100)

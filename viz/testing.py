@@ -16,12 +16,24 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "AppServer", "free_port", "chromium"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "NO_ANIMATION_SCRIPT", "AppServer", "free_port", "chromium"]
 
 #: Debian's Chromium (``apt-get install chromium``).
 CHROMIUM = "/usr/bin/chromium"
 #: Flags for a headless Chromium in a container with no network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+#: An init script (``BrowserContext.add_init_script``) that turns off CSS animations and
+#: transitions in a page. Solara shows an animated, indeterminate "busy" bar in every page that
+#: waits more than 300 ms for the server; thirty such pages software-rendered on the same two
+#: cores as the server took ~30x more CPU than the pages' real work and starved the server they
+#: were waiting for. Students' browsers run on their own machines, so a test that puts a whole
+#: class on one machine turns the animations off (as Playwright's screenshots do).
+NO_ANIMATION_SCRIPT = """document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { animation: none !important; transition: none !important; }';
+  document.head.appendChild(style);
+});"""
 
 ROOT = Path(__file__).resolve().parent.parent
 

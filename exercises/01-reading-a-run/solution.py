@@ -34,7 +34,7 @@ def return_rates(res):
     return 1 - f["abstained"] / f.sum(axis=1)
 
 rates = np.mean([return_rates(x).to_numpy() for x in runs], axis=0)
-rates = dict(zip(flows.index, rates))
+rates = dict(zip(flows.index, rates, strict=True))
 print({k: round(v, 3) for k, v in rates.items()})
 assert min(rates["Yachimovich"], rates["Peretz"]) > max(rates["Herzog"], rates["Mitzna"])
 assert rates["abstained"] == min(rates.values())

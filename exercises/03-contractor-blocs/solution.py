@@ -37,7 +37,7 @@ def instructed_share(blocs):
             shares.append(got / total)
     return np.mean(shares)
 
-for a, b in zip(hi_c, lo_c):
+for a, b in zip(hi_c, lo_c, strict=True):
     assert (a["turnout"] == b["turnout"]).all()
 print(f"instructed finalist's share of the bloc vote: {instructed_share(hi_c):.1%} at compliance 0.95, "
       f"{instructed_share(lo_c):.1%} at 0.5")
