@@ -1,6 +1,13 @@
-"""Shared fixtures: tiny hand-built scenarios and graphs for rule-level unit tests."""
+"""Shared fixtures: tiny hand-built scenarios and graphs for rule-level unit tests.
+
+Under CI (``CI`` set, as ``.ci/run`` does) the browser tests must run: a missing Chromium or
+Playwright stops the session instead of silently skipping them.
+"""
 
 from __future__ import annotations
+
+import importlib.util
+import os
 
 import networkx as nx
 import numpy as np
@@ -10,6 +17,16 @@ from agents import Activist, Member
 from model.engine import ENGINES
 from model.runoff import RunoffModel
 from scenarios.loader import parse_scenario
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI"):
+        from viz.testing import chromium
+
+        if chromium() is None or importlib.util.find_spec("playwright") is None:
+            pytest.exit("CI: the browser tests need Debian's chromium (apt-get install -y chromium) and "
+                        "Playwright (pip install -e '.[dev]'); .ci/run installs both", returncode=3)
+
 
 TINY = {
     "name": "tiny",
