@@ -75,19 +75,20 @@ class ArrayEngine(_Base):
         m = self.model
         st, p = m.state, m.params
         n = len(st.leaning)
-        side = m.side_of_arr[np.maximum(st.camp[self.act_ids], 0)]
-        side = np.where(st.camp[self.act_ids] >= 0, side, -1)[self.act_src]
+        camp = st.camp[self.act_ids]
+        side = np.where(camp >= 0, m.side_of_arr[np.maximum(camp, 0)], -1)[self.act_src]
         contact = (u < p.canvass_rate) & (side >= 0)
-        ma = np.bincount(self.act_nbrs[contact & (side == 0)], minlength=n).astype(np.float64)
-        mb = np.bincount(self.act_nbrs[contact & (side == 1)], minlength=n).astype(np.float64)
-        mm = ma + mb
-        has = mm > 0
-        prop = st.propensity[has]
-        st.propensity[has] = prop + (1 - prop) * np.minimum(1.0, p.canvass_turnout * mm[has])
-        free = has & ~self.pinned()
-        x = st.leaning[free]
-        k = mm[free]
-        st.leaning[free] = x + np.minimum(1.0, p.canvass_pull * st.susceptibility[free] * k) * (ma[free] / k - x)
+        # one pass: contacts per (member, side) as a bincount over 2 * member + side
+        counts = np.bincount(2 * self.act_nbrs[contact] + side[contact], minlength=2 * n).reshape(n, 2)
+        who = np.flatnonzero(counts[:, 0] + counts[:, 1])
+        ma = counts[who, 0].astype(np.float64)
+        mm = ma + counts[who, 1]
+        prop = st.propensity[who]
+        st.propensity[who] = prop + (1 - prop) * np.minimum(1.0, p.canvass_turnout * mm)
+        free = ~self.pinned()[who]
+        ids, k = who[free], mm[free]
+        x = st.leaning[ids]
+        st.leaning[ids] = x + np.minimum(1.0, p.canvass_pull * st.susceptibility[ids] * k) * (ma[free] / k - x)
 
     def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
         m = self.model
