@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny hand-built scenarios and graphs for rule-level unit tests.
+"""Shared fixtures: tiny hand-built scenarios and graphs for rule-level unit tests, and the app
+server and Chromium for the browser tests (skipped when Chromium or Playwright is missing).
 
 Under CI (``CI`` set, as ``.ci/run`` does) the browser tests must run: a missing Chromium or
 Playwright stops the session instead of silently skipping them.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -26,6 +28,33 @@ def pytest_sessionstart(session):
         if chromium() is None or importlib.util.find_spec("playwright") is None:
             pytest.exit("CI: the browser tests need Debian's chromium (apt-get install -y chromium) and "
                         "Playwright (pip install -e '.[dev]'); .ci/run installs both", returncode=3)
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (sync API), one per test module."""
+    from viz.testing import CHROMIUM_ARGS, chromium
+
+    if chromium() is None:
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); install it with: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """The app on 127.0.0.1 (``python -m viz`` in a subprocess), one per test module; its log
+    goes to ``test-artifacts/app-server-MODULE.log``."""
+    from viz.testing import AppServer
+
+    with AppServer(log=ARTIFACTS / f"app-server-{request.module.__name__}.log") as srv:
+        yield srv
 
 
 TINY = {

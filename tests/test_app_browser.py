@@ -13,11 +13,8 @@ import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from model.api import run
 from scenarios.loader import Endorse, load_scenario
-from viz.testing import CHROMIUM_ARGS, AppServer, chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -25,24 +22,6 @@ README_SHOT = ROOT / "docs" / "img" / "app.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOAD_TIMEOUT = 60_000
 RUN_TIMEOUT = 30_000
-
-pytestmark = pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (/usr/bin/chromium); "
-                                "install it with: apt-get install -y chromium")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with AppServer(log=ARTIFACTS / "app-server-browser.log") as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Watched:

@@ -9,7 +9,6 @@ from test_app_browser import ARTIFACTS, LOAD_TIMEOUT, Watched  # noqa: E402  (sh
 from model.params import PARAM_SPECS
 from scenarios.exercises import exercise_names, load_exercise
 from viz.exercise import exercise_from_query
-from viz.testing import CHROMIUM_ARGS, AppServer, chromium
 
 
 def test_query_string_selects_the_exercise_or_reports_an_unknown_one():
@@ -21,25 +20,6 @@ def test_query_string_selects_the_exercise_or_reports_an_unknown_one():
     assert ex is None and "nope" in err and "herzog-deal" in err
 
 
-pytestmark_browser = pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with AppServer(log=ARTIFACTS / "app-server-exercises.log") as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytestmark_browser
 @pytest.mark.parametrize("name", exercise_names())
 def test_exercise_url_shows_instructions_preset_and_only_its_controls(browser, server, name):
     ex = load_exercise(name)

@@ -116,6 +116,11 @@ class AppState:
     def _report(self, err: Exception) -> None:
         self.message.value = str(err)
 
+    def _unexpected(self, err: Exception, what: str) -> None:
+        """Log a bug with its traceback and show it in the page (which stays up)."""
+        logger.exception("%s failed", what)
+        self.message.value = f"Unexpected error: {type(err).__name__}: {err}"
+
     def dismiss(self) -> None:
         """Hide the message."""
         self.message.value = None
@@ -140,8 +145,7 @@ class AppState:
             except _USER_ERRORS as err:
                 self._report(err)
             except Exception as err:  # noqa: BLE001 - the page must stay up whatever happens
-                logger.exception("model job failed")
-                self.message.value = f"Unexpected error: {type(err).__name__}: {err}"
+                self._unexpected(err, "model job")
             finally:
                 self.playing.value = False
                 self.progress.value = None
@@ -278,8 +282,7 @@ class AppState:
         try:
             self._publish(self.session.step())
         except Exception as err:  # noqa: BLE001
-            logger.exception("step failed")
-            self.message.value = f"Unexpected error: {type(err).__name__}: {err}"
+            self._unexpected(err, "step")
 
     def run_to_end(self) -> bool:
         """Step to election day in the background, with progress by day."""
@@ -318,8 +321,7 @@ class AppState:
         try:
             self._publish(self.session.reset())
         except Exception as err:  # noqa: BLE001
-            logger.exception("reset failed")
-            self.message.value = f"Unexpected error: {type(err).__name__}: {err}"
+            self._unexpected(err, "reset")
 
     def resample(self, centre_kind: str | None = None) -> None:
         """Another ego sample (or one centred on another kind of member)."""
@@ -347,8 +349,7 @@ class AppState:
             except _USER_ERRORS as err:
                 self._report(err)
             except Exception as err:  # noqa: BLE001
-                logger.exception("experiment failed")
-                self.message.value = f"Unexpected error: {type(err).__name__}: {err}"
+                self._unexpected(err, "experiment")
             finally:
                 self.experiment_progress.value = None
                 self.experiment_busy.value = None
