@@ -14,7 +14,7 @@ test: $(STAMP)  ## set up, run the full test suite
 	$(PY) -m pytest $(ARGS)
 
 viz: $(STAMP)  ## start the app on http://127.0.0.1:8765 (offline); ARGS="--host 0.0.0.0" for a class
-	$(PY) -m viz $(ARGS)
+	$(VENV)/bin/runoff viz $(ARGS)
 
 bench: $(STAMP)  ## benchmark table (10k, 66,310, 250k, 1M members) and benchmarks/results.json
 	$(PY) -m benchmarks $(ARGS)

@@ -6,9 +6,9 @@ methods below one agent at a time, and the array engine, which applies the same 
 members at once. Contractors and candidates are few and keep their state on the agent.
 """
 
-from agents.activist import Activist
-from agents.candidate import Candidate
-from agents.contractor import Contractor
-from agents.member import Member
+from runoff_abm.agents.activist import Activist
+from runoff_abm.agents.candidate import Candidate
+from runoff_abm.agents.contractor import Contractor
+from runoff_abm.agents.member import Member
 
 __all__ = ["Member", "Activist", "Contractor", "Candidate"]

@@ -8,7 +8,7 @@ candidate's endorsement, or by a scheduled ``activists_defect`` event.
 
 from __future__ import annotations
 
-from agents.member import Member
+from runoff_abm.agents.member import Member
 
 
 class Activist(Member):
@@ -29,7 +29,7 @@ class Activist(Member):
 
     def join(self, candidate_index: int) -> None:
         """Move to ``candidate_index``'s camp; a finalist's activist adopts its camp's leaning
-        (see :meth:`model.RunoffModel.join_camp`)."""
+        (see :meth:`runoff_abm.model.RunoffModel.join_camp`)."""
         self.model.join_camp(self.index, candidate_index)
 
     def canvass(self, draws, contacts) -> None:

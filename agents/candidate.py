@@ -7,7 +7,7 @@ holding offers accepts the best one with probability ``offer_acceptance * value`
 
 from __future__ import annotations
 
-import mesa
+from runoff_abm.agents.base import RunoffAgent
 
 FINALIST = "finalist"
 UNDECLARED = "undeclared"
@@ -15,7 +15,7 @@ ENDORSED = "endorsed"
 NEUTRAL = "neutral"
 
 
-class Candidate(mesa.Agent):
+class Candidate(RunoffAgent):
     """A round-1 candidate."""
 
     def __init__(self, model, index: int, name: str, votes: int, finalist: bool, full_name: str = ""):

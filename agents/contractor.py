@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 
-import mesa
 import numpy as np
+
+from runoff_abm.agents.base import RunoffAgent
 
 UNDECIDED = "undecided"
 LOYAL = "loyal"
@@ -30,7 +31,7 @@ ALIGNED = "aligned"
 SITTING_OUT = "sitting out"
 
 
-class Contractor(mesa.Agent):
+class Contractor(RunoffAgent):
     """A vote broker with a bloc, a patron, a mobilisation capacity and a compliance rate."""
 
     def __init__(self, model, index: int, name: str, patron: int, sector: str | None,

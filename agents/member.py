@@ -8,10 +8,10 @@ must give identical results for the same seed.
 
 from __future__ import annotations
 
-import mesa
+from runoff_abm.agents.base import RunoffAgent
 
 
-class Member(mesa.Agent):
+class Member(RunoffAgent):
     """A party member who may vote in the runoff.
 
     Attributes:
@@ -150,7 +150,7 @@ class Member(mesa.Agent):
         """Election day: turn out with :meth:`turnout_probability`; a bloc member of an active
         contractor votes as instructed with the contractor's compliance, otherwise the member
         votes A with probability equal to its leaning. Returns 0 (A), 1 (B) or -1 (abstain).
-        ``p_turnout`` / ``p_choice`` are the values of plug-in rules (:mod:`model.rules`)."""
+        ``p_turnout`` / ``p_choice`` are the values of plug-in rules (:mod:`runoff_abm.model.rules`)."""
         if not u_turnout < (self.turnout_probability() if p_turnout is None else p_turnout):
             return -1
         c = self.contractor

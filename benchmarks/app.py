@@ -2,7 +2,7 @@
 
     python -m benchmarks.app [--members 5000] [--steps 9] [--repeats 3]
 
-Renders the real page (:func:`viz.app.Page`) without a browser (``solara.render``), clicks
+Renders the real page (:func:`runoff_abm.viz.app.Page`) without a browser (``solara.render``), clicks
 "Step one day" through to election day and times each click until every view on the open tab
 (day counter, projection, network, result table) has been redrawn. It prints the median and
 worst step, the model's own step time measured in the same run, the ratio of the two (what the
@@ -26,9 +26,9 @@ def time_app_steps(members: int, steps: int) -> list[float]:
     import ipyvuetify as v
     import solara
 
-    from viz.app import Page
-    from viz.session import Session, Settings
-    from viz.state import AppState
+    from runoff_abm.viz.app import Page
+    from runoff_abm.viz.session import Session, Settings
+    from runoff_abm.viz.state import AppState
 
     state = AppState(Session(Settings.builtin("labor-2011", seed=0, members=members)))
     box, rc = solara.render(Page(state=state), handle_error=False)
@@ -47,7 +47,7 @@ def time_app_steps(members: int, steps: int) -> list[float]:
 
 def time_model_steps(members: int, steps: int) -> list[float]:
     """Seconds per ``model.step()`` alone (same scenario, seed and size)."""
-    from model.runoff import RunoffModel
+    from runoff_abm.model.runoff import RunoffModel
 
     model = RunoffModel(scenario="labor-2011", seed=0, members=members)
     times = []

@@ -26,8 +26,8 @@ def _best(fn, repeats: int) -> float:
 def measure(members: int, reference: bool, repeats: int, scenario: str = "labor-2011") -> dict:
     import scipy.sparse as sp
 
-    from model.runoff import RunoffModel
-    from scenarios.loader import load_scenario
+    from runoff_abm.model.runoff import RunoffModel
+    from runoff_abm.model.scenario import load_scenario
 
     out: dict = {"members": members, "scenario": scenario}
 
@@ -73,7 +73,7 @@ def measure(members: int, reference: bool, repeats: int, scenario: str = "labor-
     out["array_update_s"] = _best(update, max(repeats, 5))
 
     if reference:
-        from model.engine import AgentEngine
+        from runoff_abm.model.engine import AgentEngine
 
         def whole_ref():
             m = RunoffModel(scenario=load_scenario(scenario), seed=1, members=members, engine="agents")

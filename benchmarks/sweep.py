@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 def spec_for(runs: int, members: int):
-    from studies.spec import parse_spec
+    from runoff_abm.studies.spec import parse_spec
 
     reps = max(1, runs // 4)
     return parse_spec({"name": "bench", "scenario": "labor-2011", "members": members, "replicates": reps,
@@ -27,8 +27,8 @@ def spec_for(runs: int, members: int):
 
 
 def main(argv=None) -> int:
-    from model.api import run
-    from studies.sweep import run_sweep
+    from runoff_abm.model.api import run
+    from runoff_abm.studies.sweep import run_sweep
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.sweep")
     ap.add_argument("--runs", type=int, default=384)

@@ -1,25 +1,9 @@
-"""The runoff model core: parameters, population, influence graph, engines, results.
+"""The runoff model core: parameters, scenario data and events, population, influence graph,
+engines, results and random streams.
 
-Public API (imported lazily so that ``scenarios`` can import ``model.params`` without a cycle):
-``RunoffModel``, ``RunResult``, ``Params``, ``PARAM_SPECS``, ``run``.
+Layers, bottom up (each module imports only those before it): ``errors``; ``params`` (every
+parameter, defined once); ``events`` (every event kind, declared once); ``scenario`` (the
+scenario data and its loader); ``rng``, ``population``, ``network``, ``influence``,
+``rules``; ``engine``; ``reporters``, ``result``; ``runoff`` (:class:`RunoffModel`); ``api``
+(:func:`run`). The public names are re-exported by :mod:`runoff_abm`.
 """
-
-from model.params import PARAM_SPECS, ParameterError, Params
-
-__all__ = ["RunoffModel", "RunResult", "Params", "PARAM_SPECS", "ParameterError", "run"]
-
-
-def __getattr__(name):
-    if name == "RunoffModel":
-        from model.runoff import RunoffModel
-
-        return RunoffModel
-    if name == "RunResult":
-        from model.result import RunResult
-
-        return RunResult
-    if name == "run":
-        from model.api import run
-
-        return run
-    raise AttributeError(f"module 'model' has no attribute {name!r}")

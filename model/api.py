@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.result import RunResult
-from model.runoff import RunoffModel
+from runoff_abm.model.result import RunResult
+from runoff_abm.model.runoff import RunoffModel
 
 
 def run(scenario="labor-2011", *, seed: int | None = None, members: int | None = None,
@@ -17,7 +17,7 @@ def run(scenario="labor-2011", *, seed: int | None = None, members: int | None =
         seed: master seed; None draws one (recorded in the result).
         members: member count (None = the scenario's roll).
         engine: ``"array"`` or ``"agents"``.
-        rules: plug-in election-day rules (see :mod:`model.rules`).
+        rules: plug-in election-day rules (see :mod:`runoff_abm.model.rules`).
         **params: parameter overrides by name.
     """
     model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules, **params)

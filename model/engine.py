@@ -1,7 +1,7 @@
 """The two engines that apply the members' daily rules: per-agent reference and array.
 
 ``AgentEngine`` is the readable reference: it calls the named behaviour methods of each
-:class:`agents.Member` / :class:`agents.Activist` one agent at a time, exactly as ``docs/ODD.md``
+:class:`runoff_abm.agents.Member` / :class:`runoff_abm.agents.Activist` one agent at a time, exactly as ``docs/ODD.md``
 states them. ``ArrayEngine`` applies the same equations to all members at once with numpy over
 the CSR adjacency. Both consume the same draws (arrays indexed by member, activist or tie) in
 the same floating-point order, so for one seed they give identical results; the tests hold them
@@ -59,7 +59,7 @@ class _Base:
 class ArrayEngine(_Base):
     """All members at once: numpy over the CSR arrays.
 
-    Neighbour sums use the kernel of :mod:`model.influence` (scipy CSR mat-vecs that add each
+    Neighbour sums use the kernel of :mod:`runoff_abm.model.influence` (scipy CSR mat-vecs that add each
     row's terms in the reference engine's order), so the two engines agree to the bit.
     """
 
@@ -67,7 +67,7 @@ class ArrayEngine(_Base):
 
     def __init__(self, model):
         super().__init__(model)
-        from model.influence import BoundedConfidence
+        from runoff_abm.model.influence import BoundedConfidence
 
         self.kernel = BoundedConfidence.from_edges(model.edges)
 

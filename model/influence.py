@@ -5,7 +5,7 @@
 for every member with at least one neighbour within ``eps`` and not frozen; synchronous (all
 read the same snapshot). Neighbour sums use scipy's CSR mat-vec with 0/1 weights, which adds
 each row's terms in CSR order from 0.0 -- the order of the per-agent reference
-(:meth:`agents.Member.influence_target`) -- so both give identical floating-point results.
+(:meth:`runoff_abm.agents.Member.influence_target`) -- so both give identical floating-point results.
 The kernel is usable on its own (validation runs it on textbook graphs).
 """
 
@@ -35,7 +35,7 @@ class BoundedConfidence:
 
     @classmethod
     def from_edges(cls, edges) -> BoundedConfidence:
-        """From a :class:`model.network.Edges`."""
+        """From a :class:`runoff_abm.model.network.Edges`."""
         return cls(edges.indptr, edges.indices)
 
     def neighbour_sum(self, v: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from model.params import Params
+from runoff_abm.model.params import Params
 
 __all__ = ["Edges", "build_edges", "to_networkx"]
 

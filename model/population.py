@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.params import Params
-from scenarios.loader import Scenario
+from runoff_abm.model.params import Params
+from runoff_abm.model.scenario import Scenario
 
 __all__ = ["largest_remainder", "scaled_counts", "sector_table", "Population", "build_population"]
 

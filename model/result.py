@@ -14,19 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from runoff_abm._version import __version__
+
 __all__ = ["RunResult", "package_version"]
 
 
 def package_version() -> str:
-    """The installed version of runoff-abm (or the source tree's, when not installed)."""
-    try:
-        from importlib.metadata import version
-
-        return version("runoff-abm")
-    except Exception:  # pragma: no cover - running from a bare source tree
-        from runoff import __version__
-
-        return __version__
+    """The version of runoff-abm (one source: ``runoff_abm._version``)."""
+    return __version__
 
 
 @dataclass

@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from runoff_abm.model.inputs import parse_seed
+
 __all__ = ["Streams", "resolve_seed", "replicate_seeds"]
 
 _PURPOSE = {"init": 1, "graph": 2, "day": 3, "event": 4, "election": 5, "offer": 6}
 
 
 def resolve_seed(seed) -> int:
-    """A valid master seed: ``seed`` as a non-negative int, or fresh entropy when None."""
+    """A valid master seed: ``seed`` checked by :func:`~runoff_abm.model.inputs.parse_seed`, or
+    fresh entropy when None (recorded in the result, so the run can be repeated)."""
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**63))
-    if isinstance(seed, bool):
-        raise ValueError(f"seed: {seed!r} is not a non-negative integer")
-    try:
-        value = int(seed)
-    except (TypeError, ValueError):
-        raise ValueError(f"seed: {seed!r} is not a non-negative integer") from None
-    if value < 0 or (isinstance(seed, float) and not float(seed).is_integer()):
-        raise ValueError(f"seed: {seed!r} is not a non-negative integer")
-    return value
+    return parse_seed(seed)
 
 
 class Streams:

@@ -1,6 +1,6 @@
 """Plug-in decision rules: replace a member's election-day rule with your own function.
 
-A rule is a plain Python function of one member (a :class:`agents.Member` view: ``leaning``,
+A rule is a plain Python function of one member (a :class:`runoff_abm.agents.Member` view: ``leaning``,
 ``propensity``, ``susceptibility``, ``round1``, ``sector``, ``contractor``, ``neighbours()``,
 ``index``, ``model``) that returns a probability:
 
@@ -29,16 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
+from runoff_abm.model.errors import RuleError
+
 __all__ = ["RULES", "RuleError", "load_rule", "evaluate"]
 
 RULES = {
     "turnout": "probability that the member votes on election day",
     "choice": "probability that the member votes for finalist A when voting its own preference",
 }
-
-
-class RuleError(ValueError):
-    """A plug-in rule that cannot be loaded or that failed (one clear message)."""
 
 
 def load_rule(name: str, rule: str | Callable, base_dir: str | Path | None = None) -> Callable:

@@ -4,8 +4,8 @@ Builds members, activists, contractors and candidates from a scenario on a seede
 graph, reproduces round 1 exactly, steps one campaign day at a time (events; offers; activist
 contagion; canvassing; contractors' bargaining and persuasion; social influence; turnout drift)
 and holds the runoff on election day. The process schedule and every equation are in
-``docs/ODD.md``; the member rules are the named methods of :mod:`agents` (reference engine) and
-their array form in :mod:`model.engine` (default engine), which give identical results.
+``docs/ODD.md``; the member rules are the named methods of :mod:`runoff_abm.agents` (reference engine) and
+their array form in :mod:`runoff_abm.model.engine` (default engine), which give identical results.
 """
 
 from __future__ import annotations
@@ -17,28 +17,30 @@ from typing import Any
 import mesa
 import numpy as np
 
-from agents import Activist, Candidate, Contractor, Member
-from agents.candidate import ENDORSED, NEUTRAL, UNDECLARED
-from model import reporters
-from model.engine import ENGINES
-from model.network import Edges, build_edges, to_networkx
-from model.params import Params
-from model.population import build_population, largest_remainder
-from model.result import RunResult
-from model.rng import Streams, resolve_seed
-from model.rules import evaluate, load_rule
-from scenarios.loader import (
-    SIT_OUT,
-    ActivistsDefect,
-    ContractorRealign,
-    Endorse,
-    Neutral,
-    Offer,
-    Scenario,
-    load_scenario,
-)
+from runoff_abm.agents import Activist, Candidate, Contractor, Member
+from runoff_abm.agents.candidate import ENDORSED, NEUTRAL, UNDECLARED
+from runoff_abm.model import reporters
+from runoff_abm.model.engine import ENGINES
+from runoff_abm.model.errors import InputError
+from runoff_abm.model.events import ActivistsDefect
+from runoff_abm.model.inputs import parse_members
+from runoff_abm.model.network import Edges, build_edges, to_networkx
+from runoff_abm.model.params import Params
+from runoff_abm.model.population import build_population, largest_remainder
+from runoff_abm.model.result import RunResult
+from runoff_abm.model.rng import Streams, resolve_seed
+from runoff_abm.model.rules import evaluate, load_rule
+from runoff_abm.model.scenario import Scenario, load_scenario
 
 __all__ = ["RunoffModel", "MemberState"]
+
+
+def _release_mesa_registry(model) -> None:
+    """Forget ``model`` in Mesa 3.3's ``Agent._ids`` (a dict keyed by model that keeps every
+    model alive); Mesa >= 3.4.2 holds no such reference."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 @dataclass
@@ -68,7 +70,7 @@ class RunoffModel(mesa.Model):
         graph: optional networkx graph on nodes ``0..members-1`` to use as the influence graph
             instead of drawing one (for unit tests, teaching and user-supplied networks).
         rules: plug-in election-day rules ``{"turnout" | "choice": function or "file.py:func"}``
-            (see :mod:`model.rules`); they override the scenario's ``[rules]``.
+            (see :mod:`runoff_abm.model.rules`); they override the scenario's ``[rules]``.
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
@@ -90,10 +92,8 @@ class RunoffModel(mesa.Model):
         base_dir = Path(self.scenario.path).parent if self.scenario.path not in ("<memory>", "") else None
         self.rules = {k: load_rule(k, v, base_dir) for k, v in {**self.scenario.rules, **(rules or {})}.items()}
         if engine not in ENGINES:
-            raise ValueError(f"engine: {engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-        self.n = scn.roll if members is None else int(members)
-        if self.n < 2:
-            raise ValueError(f"members: {members} is too small; allowed: at least 2")
+            raise InputError("engine", "", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+        self.n = scn.roll if members is None else parse_members(members)
 
         # names and indices
         self.categories = scn.categories
@@ -245,8 +245,7 @@ class RunoffModel(mesa.Model):
         u_candidate = rng.random(len(self.candidates))
 
         for i, ev in enumerate(self.scenario.events):
-            active = ev.day == d or (isinstance(ev, ActivistsDefect) and ev.day <= d <= ev.until)
-            if active:
+            if ev.active_on(d):
                 self.apply_event(i, ev)
         self.candidates_consider_offers(u_candidate)
         switches = self.engine.contagion(u_contagion)
@@ -270,27 +269,8 @@ class RunoffModel(mesa.Model):
 
     # ------------------------------------------------------------------ events
     def apply_event(self, i: int, ev) -> None:
-        """Apply scenario event number ``i`` (see ``docs/ODD.md``, submodel *events*)."""
-        if isinstance(ev, Endorse):
-            self.endorse(ev.by, self.finalists.index(ev.target), ev.strength, self.streams.get("event", i))
-        elif isinstance(ev, Neutral):
-            self.declare_neutral(ev.by)
-        elif isinstance(ev, ActivistsDefect):
-            self.defect_activists(i, ev)
-        elif isinstance(ev, ContractorRealign):
-            side = -1 if ev.target == SIT_OUT else self.finalists.index(ev.target)
-            for c in self.contractors:
-                if c.name == ev.contractor or (ev.patron is not None and c.patron_name == ev.patron):
-                    c.align(side)
-        elif isinstance(ev, Offer):
-            side = self.finalists.index(ev.by)
-            for c in self.contractors:
-                if c.name == ev.target:
-                    c.offers[side] = max(c.offers[side], ev.value)
-            for cand in self.candidates:
-                if cand.name == ev.target:
-                    cand.receive_offer(side, ev.value)
-            self.log(f"{ev.by} offers {ev.target} a deal (value {ev.value:g})")
+        """Apply scenario event number ``i`` (its kind's ``apply``; ``docs/ODD.md``, *events*)."""
+        ev.apply(self, i)
 
     def endorse(self, by: str, side: int, strength: float, rng: np.random.Generator) -> None:
         """``by`` endorses finalist ``side``: its voters (or reached members), activists and
@@ -360,7 +340,12 @@ class RunoffModel(mesa.Model):
     # ------------------------------------------------------------------ housekeeping
     def release(self) -> None:
         """Drop this model from Mesa 3.3's class-level ``Agent._ids`` registry (a leak fixed
-        upstream in 3.4.2); call when a batch process is done with the model."""
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        upstream in Mesa 3.4.2, a no-op there). Called by :func:`run`, by ``with`` and when the
+        model is garbage-collected; harmless to call twice."""
+        _release_mesa_registry(self)
+
+    def __enter__(self) -> RunoffModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

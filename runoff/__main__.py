@@ -1,6 +1,6 @@
-"""``python -m runoff``: the command-line interface."""
+"""``python -m runoff_abm``: the command-line interface."""
 
-from runoff.cli import main
+from runoff_abm.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -13,60 +13,36 @@ import json
 import sys
 import textwrap
 
+from runoff_abm.model.errors import InputError, RunoffError
+from runoff_abm.model.inputs import parse_members, parse_overrides, parse_seed
+
 __all__ = ["main"]
 
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
-    """An input error to report in one line with exit status 2."""
+class UsageError(InputError):
+    """A command-line usage error (one line, exit status 2)."""
 
-
-def _parse_sets(items: list[str]) -> dict[str, float | int]:
-    from model.params import ParameterError, parse_value
-
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise UsageError(f"--set {item}: expected name=value (see `runoff params`)")
-        name, _, text = item.partition("=")
-        try:
-            out[name.strip()] = parse_value(name.strip(), text.strip())
-        except ParameterError as err:
-            raise UsageError(f"--set {item}: {err.message}") from None
-    return out
-
-
-def _seed(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"--seed {text}: expected a non-negative integer") from None
-    if value < 0:
-        raise UsageError(f"--seed {text}: expected a non-negative integer")
-    return value
+    def __init__(self, message: str):
+        super().__init__("", "", message)
 
 
 def cmd_run(args) -> int:
-    from model.api import run
-    from scenarios.loader import load_scenario
+    from runoff_abm.model.api import run
+    from runoff_abm.model.scenario import load_scenario
 
     scn = load_scenario(args.scenario)
-    overrides = _parse_sets(args.set)
-    if overrides:
-        scn = scn.with_parameters(**overrides)
-    if args.members is not None and args.members < 2:
-        raise UsageError(f"--members {args.members}: expected an integer of at least 2")
-    seed = _seed(args.seed)
+    overrides = parse_overrides(args.set or [])
+    members = None if args.members is None else parse_members(args.members, "--members")
+    seed = parse_seed(args.seed, "--seed")
     rules = {}
     for item in args.rule or []:
         name, eq, target = item.partition("=")
         if not eq:
             raise UsageError(f"--rule {item}: expected NAME=file.py:function (NAME: turnout or choice)")
         rules[name.strip()] = target.strip()
-    result = run(scn, seed=0 if seed is None else seed, members=args.members, engine=args.engine, rules=rules)
+    result = run(scn, seed=seed, members=members, engine=args.engine, rules=rules, **overrides)
     if args.json:
         print(json.dumps(result.to_dict(), indent=None if args.compact else 1, allow_nan=False))
     else:
@@ -75,7 +51,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_scenarios(args) -> int:
-    from scenarios.loader import builtin_names, load_scenario
+    from runoff_abm.model.scenario import builtin_names, load_scenario
 
     names = builtin_names()
     width = max(len(n) for n in names)
@@ -86,9 +62,9 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_describe(args) -> int:
-    from model.params import Params
-    from model.population import scaled_counts, sector_table
-    from scenarios.loader import load_scenario
+    from runoff_abm.model.params import Params
+    from runoff_abm.model.population import scaled_counts, sector_table
+    from runoff_abm.model.scenario import load_scenario
 
     scn = load_scenario(args.scenario)
     out = [f"{scn.name}: {scn.title}", f"file: {scn.path}", ""]
@@ -148,10 +124,10 @@ def cmd_describe(args) -> int:
 
 
 def cmd_params(args) -> int:
-    from model.params import PARAM_SPECS
+    from runoff_abm.model.params import PARAM_SPECS
 
     if args.markdown:
-        from model.params import markdown_table
+        from runoff_abm.model.params import markdown_table
 
         print(markdown_table())
         return 0
@@ -166,8 +142,8 @@ def cmd_params(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from studies.spec import load_spec
-    from studies.sweep import run_sweep
+    from runoff_abm.studies.spec import load_spec
+    from runoff_abm.studies.sweep import run_sweep
 
     spec = load_spec(args.spec)
     if args.chunk is not None and args.chunk < 1:
@@ -178,8 +154,8 @@ def cmd_sweep(args) -> int:
 
 
 def _sweep_store(path: str):
-    from studies.store import Store
-    from studies.sweep import SweepError
+    from runoff_abm.studies.store import Store
+    from runoff_abm.studies.sweep import SweepError
 
     store = Store(path)
     if not store.exists():
@@ -190,7 +166,7 @@ def _sweep_store(path: str):
 def cmd_analyze(args) -> int:
     from pathlib import Path
 
-    from studies.analysis import format_summary, plot_summary, summarise
+    from runoff_abm.studies.analysis import format_summary, plot_summary, summarise
 
     store = _sweep_store(args.dir)
     table = summarise(args.dir, args.outcome)
@@ -204,7 +180,7 @@ def cmd_analyze(args) -> int:
 def cmd_sensitivity(args) -> int:
     from pathlib import Path
 
-    from studies.analysis import format_sensitivity, plot_sensitivity, sensitivity
+    from runoff_abm.studies.analysis import format_sensitivity, plot_sensitivity, sensitivity
 
     store = _sweep_store(args.dir)
     table = sensitivity(args.dir, args.outcome)
@@ -229,12 +205,13 @@ def _executor(args) -> dict:
 
 
 def cmd_calibrate(args) -> int:
-    from scenarios.loader import load_scenario
-    from studies.calibrate import calibrate
+    from runoff_abm.model.scenario import load_scenario
+    from runoff_abm.studies.calibrate import calibrate
 
     scn = load_scenario(args.scenario)
     cal = calibrate(scn, args.out, prior=args.prior, draws=args.draws, accept=args.accept,
-                    members=args.members, seed=args.seed, progress=not args.quiet,
+                    members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
+                    progress=not args.quiet,
                     predictive=args.predictive, **_executor(args))
     print(cal.report())
     print(f"\nwrote {args.out}/posterior.parquet, calibrated.toml, report.txt and plots/")
@@ -242,10 +219,11 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from studies.predict import predict
+    from runoff_abm.studies.predict import predict
 
-    pred = predict(args.scenario, posterior=args.posterior, replicates=args.replicates, members=args.members,
-                   seed=args.seed, **_executor(args))
+    members = None if args.members is None else parse_members(args.members, "--members")
+    pred = predict(args.scenario, posterior=args.posterior, replicates=args.replicates, members=members,
+                   seed=parse_seed(args.seed, "--seed"), **_executor(args))
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:
@@ -256,7 +234,7 @@ def cmd_predict(args) -> int:
 def cmd_validate(args) -> int:
     from pathlib import Path
 
-    from studies.validate import markdown, run_all
+    from runoff_abm.studies.validate import markdown, run_all
 
     checks = run_all(quick=args.quick)
     width = max(len(c.pattern) for c in checks)
@@ -279,7 +257,7 @@ def _add_executor_options(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from runoff import __version__
+    from runoff_abm import __version__
 
     parser = argparse.ArgumentParser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
     parser.add_argument("--version", action="version", version=f"runoff-abm {__version__}")
@@ -287,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario to election day and print the result")
     p.add_argument("scenario", nargs="?", default="labor-2011", help="built-in name or path to a .toml file")
-    p.add_argument("--seed", default=None, help="master seed (non-negative integer; default 0)")
-    p.add_argument("--members", type=int, default=None, help="members to simulate (default: the roll)")
+    p.add_argument("--seed", default="0", help="master seed (non-negative integer; default 0)")
+    p.add_argument("--members", default=None, help="members to simulate (default: the roll)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
     p.add_argument("--engine", choices=["array", "agents"], default="array",
                    help="array (vectorised, default) or agents (per-agent reference)")
@@ -332,8 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "default scenarios/calibration/prior.toml")
     p.add_argument("--draws", type=int, default=2000, help="prior draws (default 2000)")
     p.add_argument("--accept", type=float, default=0.05, help="fraction of draws accepted (default 0.05)")
-    p.add_argument("--members", type=int, default=10000, help="members per run (default 10000)")
-    p.add_argument("--seed", type=int, default=1, help="master seed (default 1)")
+    p.add_argument("--members", default="10000", help="members per run (default 10000)")
+    p.add_argument("--seed", default="1", help="master seed (default 1)")
     p.add_argument("--predictive", type=int, default=200, help="posterior-predictive runs (default 200)")
     p.add_argument("--quiet", action="store_true")
     _add_executor_options(p)
@@ -343,8 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="built-in name or path to a .toml file")
     p.add_argument("--posterior", default=None, help="posterior.parquet or a `runoff calibrate` directory")
     p.add_argument("--replicates", type=int, default=200, help="runs (default 200)")
-    p.add_argument("--members", type=int, default=None, help="members per run (default: the roll)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--members", default=None, help="members per run (default: the roll)")
+    p.add_argument("--seed", default="0", help="master seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_executor_options(p)
     p.set_defaults(func=cmd_predict)
@@ -354,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write the table as Markdown (e.g. docs/validation.md)")
     p.set_defaults(func=cmd_validate)
 
-    from viz.cli import add_viz_parser
+    from runoff_abm.viz.cli import add_viz_parser
 
     add_viz_parser(sub)
 
@@ -365,16 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model.params import ParameterError
-    from model.rules import RuleError
-    from scenarios.loader import ScenarioError
-    from studies.sweep import SweepError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ParameterError, SweepError, RuleError) as err:
+    except RunoffError as err:
         print(f"runoff: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. `runoff run | head`

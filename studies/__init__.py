@@ -6,10 +6,10 @@ Python API: ``load_spec``, ``run_sweep``, ``load_results``, ``summarise``, ``sen
 ``run_outcomes``.
 """
 
-from studies.outcomes import run_outcomes
-from studies.spec import SpecError, SweepSpec, load_spec, parse_spec
-from studies.store import load_results
-from studies.sweep import SweepError, run_sweep
+from runoff_abm.studies.outcomes import run_outcomes
+from runoff_abm.studies.spec import SpecError, SweepSpec, load_spec, parse_spec
+from runoff_abm.studies.store import load_results
+from runoff_abm.studies.sweep import SweepError, run_sweep
 
 __all__ = ["load_spec", "parse_spec", "SweepSpec", "SpecError", "run_sweep", "SweepError",
            "load_results", "run_outcomes", "summarise", "sensitivity"]
@@ -17,7 +17,7 @@ __all__ = ["load_spec", "parse_spec", "SweepSpec", "SpecError", "run_sweep", "Sw
 
 def __getattr__(name):
     if name in ("summarise", "sensitivity"):
-        from studies import analysis
+        from runoff_abm.studies import analysis
 
         return getattr(analysis, name)
     raise AttributeError(name)

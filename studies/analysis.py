@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from studies.store import Store, load_results
-from studies.sweep import SweepError
+from runoff_abm.studies.store import Store, load_results
+from runoff_abm.studies.sweep import SweepError
 
 __all__ = ["summarise", "sensitivity", "format_summary", "format_sensitivity", "plot_summary",
            "plot_sensitivity"]

@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.params import ParameterError, param_spec
-from scenarios.loader import BUILTIN_DIR, Scenario, load_scenario
-from studies.spec import SpecError, SweepSpec, parse_spec
-from studies.store import load_results
-from studies.sweep import SweepError, run_sweep
+from runoff_abm.model.params import ParameterError, param_spec
+from runoff_abm.model.scenario import BUILTIN_DIR, Scenario, load_scenario
+from runoff_abm.studies.spec import SpecError, SweepSpec, parse_spec
+from runoff_abm.studies.store import load_results
+from runoff_abm.studies.sweep import SweepError, run_sweep
 
 __all__ = ["DEFAULT_PRIOR", "load_prior", "calibrate", "Calibration", "abc_reject", "STATS"]
 
@@ -181,7 +181,7 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
     cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
     write_outputs(cal, scn, plots=False)
     if predictive:
-        from studies.predict import predict
+        from runoff_abm.studies.predict import predict
 
         pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
                        executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster)

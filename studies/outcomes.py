@@ -28,7 +28,7 @@ class Task:
 
 
 def flatten(result) -> dict[str, Any]:
-    """The flat outcome dict of a :class:`model.result.RunResult`.
+    """The flat outcome dict of a :class:`runoff_abm.model.result.RunResult`.
 
     Keys: ``votes_a``, ``votes_b``, ``share_a``, ``share_b``, ``turnout``, ``turnout_votes``,
     ``margin``, ``a_wins`` (1 if finalist A won, 0.5 on a tie), ``winner``, ``flow.<round-1>.<choice>``
@@ -56,7 +56,7 @@ def flatten(result) -> dict[str, Any]:
 
 def _resolve(run_function: str | None):
     if run_function is None:
-        from model.api import run
+        from runoff_abm.model.api import run
 
         return run
     module, _, name = run_function.partition(":")
@@ -67,7 +67,7 @@ def run_outcomes(scenario, params: dict[str, Any], seed: int, members: int | Non
                  run_function: str | None = None) -> dict[str, Any]:
     """Run ``scenario`` with parameter overrides ``params`` and ``seed``; return flat outcomes.
 
-    ``run_function`` ("module:function") replaces :func:`model.api.run` (same signature),
+    ``run_function`` ("module:function") replaces :func:`runoff_abm.runoff_abm.run` (same signature),
     e.g. to plug in a custom decision rule.
     """
     fn = _resolve(run_function)
@@ -76,7 +76,7 @@ def run_outcomes(scenario, params: dict[str, Any], seed: int, members: int | Non
 
 def run_chunk(spec, tasks: list[Task]) -> list[dict[str, Any]]:
     """Run ``tasks`` of ``spec``; each row has the keys of the task, ``status`` and ``error``."""
-    from studies.spec import DesignPoint
+    from runoff_abm.studies.spec import DesignPoint
 
     rows = []
     for t in tasks:

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.params import PARAM_SPECS
-from model.rng import replicate_seeds
-from scenarios.loader import Scenario, load_scenario
-from studies.analysis import _wilson
-from studies.outcomes import Task
-from studies.sweep import SweepError, iter_rows
+from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.scenario import Scenario, load_scenario
+from runoff_abm.studies.analysis import _wilson
+from runoff_abm.studies.outcomes import Task
+from runoff_abm.studies.sweep import SweepError, iter_rows
 
 __all__ = ["Prediction", "predict", "load_posterior"]
 
@@ -117,7 +117,7 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
 
 def _spec(scn: Scenario, members: int | None, seed: int):
     """A minimal sweep spec carrying the scenario to the workers (the tasks carry the rest)."""
-    from studies.spec import SweepSpec
+    from runoff_abm.studies.spec import SweepSpec
 
     return SweepSpec(name=f"predict-{scn.name}", scenario=scn, members=members, replicates=1, seed=seed,
                      design_kind="factorial", values={}, ranges={}, fixed={}, factors=())

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from model.params import ParameterError, param_spec
-from model.rng import replicate_seeds
-from scenarios.loader import Scenario, ScenarioError, _parse_event, _Reader, load_scenario
+from runoff_abm.model.errors import ParameterError, ScenarioError, SpecError
+from runoff_abm.model.events import parse_event
+from runoff_abm.model.params import param_spec
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.scenario import Scenario, TableReader, load_scenario
 
 __all__ = ["SpecError", "SweepSpec", "Factor", "DesignPoint", "load_spec", "parse_spec", "DESIGNS"]
 
@@ -33,11 +35,7 @@ DESIGNS = ("factorial", "lhs", "morris", "sobol")
 OUTCOMES_DEFAULT = ("share_a", "turnout", "margin", "a_wins")
 
 
-class SpecError(ScenarioError):
-    """A sweep spec that cannot be used (file, field, what is allowed)."""
-
-
-class _SpecReader(_Reader):
+class _SpecReader(TableReader):
     error = SpecError
 
 
@@ -268,7 +266,7 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
             parsed = []
             for i, e in enumerate(evs):
                 try:
-                    parsed.append(_parse_event(e, f"factors.{fname}.levels.{lname}[{i}]", source, scenario))
+                    parsed.append(parse_event(e, scenario, f"factors.{fname}.levels.{lname}[{i}]", source))
                 except ScenarioError as err:
                     raise SpecError(source, err.field, err.message) from None
             lv[lname] = tuple(parsed)

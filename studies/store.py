@@ -100,7 +100,7 @@ class Store:
     # ------------------------------------------------------------------ writing
     def check_writable(self, spec_hash: str) -> None:
         """Refuse a directory that holds another spec's sweep or unrelated files."""
-        from studies.sweep import SweepError
+        from runoff_abm.studies.sweep import SweepError
 
         if self.exists():
             theirs = self.manifest().get("spec_hash")
@@ -143,7 +143,7 @@ def load_results(root: str | Path, *, ok_only: bool = False) -> pd.DataFrame:
     """
     store = Store(root)
     if not store.exists():
-        from studies.sweep import SweepError
+        from runoff_abm.studies.sweep import SweepError
 
         raise SweepError(f"{root}: not a sweep directory (no manifest.json)")
     files = store.shard_files()

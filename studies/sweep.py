@@ -2,7 +2,7 @@
 
 Executors: ``serial`` (this process), ``processes`` (local worker processes, default all
 cores), ``dask`` (a running Dask scheduler by address, or a local cluster started here). All
-run the same picklable :func:`studies.outcomes.run_chunk` on the same tasks; rows depend only
+run the same picklable :func:`runoff_abm.studies.outcomes.run_chunk` on the same tasks; rows depend only
 on the spec and the master seed, never on the executor, the worker count or the chunking.
 At most a few chunks per worker are in flight, so memory stays flat however many runs.
 """
@@ -18,15 +18,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from studies.outcomes import Task, run_chunk
-from studies.spec import SweepSpec
-from studies.store import Store, git_commit, versions
+from runoff_abm.model.errors import SweepError
+
+from runoff_abm.studies.outcomes import Task, run_chunk
+from runoff_abm.studies.spec import SweepSpec
+from runoff_abm.studies.store import Store, git_commit, versions
 
 __all__ = ["SweepError", "SweepSummary", "run_sweep", "plan_tasks"]
-
-
-class SweepError(Exception):
-    """A sweep that cannot start or go on (reported in one line, exit status 2)."""
 
 
 @dataclass
@@ -51,7 +49,7 @@ def plan_tasks(spec: SweepSpec) -> list[Task]:
         seeds = spec.replicate_seeds()
         seed = lambda p, r: seeds[r]  # noqa: E731
     else:
-        from model.rng import replicate_seeds
+        from runoff_abm.model.rng import replicate_seeds
 
         flat = replicate_seeds(spec.seed, len(points) * spec.replicates)
         seed = lambda p, r: flat[p * spec.replicates + r]  # noqa: E731

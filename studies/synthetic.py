@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.population import largest_remainder
-from scenarios.loader import Scenario, parse_scenario
+from runoff_abm.model.population import largest_remainder
+from runoff_abm.model.scenario import Scenario, parse_scenario
 
 __all__ = ["synthetic_scenario"]
 

@@ -25,12 +25,13 @@ from dataclasses import dataclass, replace
 import networkx as nx
 import numpy as np
 
-from model.api import run
-from model.influence import BoundedConfidence
-from model.network import Edges
-from model.rng import replicate_seeds
-from model.runoff import RunoffModel
-from scenarios.loader import Endorse, load_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.events import Endorse
+from runoff_abm.model.influence import BoundedConfidence
+from runoff_abm.model.network import Edges
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import load_scenario
 
 __all__ = ["Check", "PATTERNS", "run_all", "markdown"]
 
@@ -80,7 +81,7 @@ def longer_gap_lowers_turnout(quick: bool = False) -> Check:
 
 
 def leader_wins_two_in_three(quick: bool = False) -> Check:
-    from studies.synthetic import synthetic_scenario
+    from runoff_abm.studies.synthetic import synthetic_scenario
 
     n = 80 if quick else 300
     rng = np.random.default_rng(20)

@@ -15,15 +15,15 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from agents import Activist, Member
-from model.engine import ENGINES
-from model.runoff import RunoffModel
-from scenarios.loader import parse_scenario
+from runoff_abm.agents import Activist, Member
+from runoff_abm.model.engine import ENGINES
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import parse_scenario
 
 
 def pytest_sessionstart(session):
     if os.environ.get("CI"):
-        from viz.testing import chromium
+        from runoff_abm.viz.testing import chromium
 
         if chromium() is None or importlib.util.find_spec("playwright") is None:
             pytest.exit("CI: the browser tests need Debian's chromium (apt-get install -y chromium) and "
@@ -36,7 +36,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (sync API), one per test module."""
-    from viz.testing import CHROMIUM_ARGS, chromium
+    from runoff_abm.viz.testing import CHROMIUM_ARGS, chromium
 
     if chromium() is None:
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); install it with: apt-get install -y chromium")
@@ -49,9 +49,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(request):
-    """The app on 127.0.0.1 (``python -m viz`` in a subprocess), one per test module; its log
+    """The app on 127.0.0.1 (``runoff viz`` in a subprocess), one per test module; its log
     goes to ``test-artifacts/app-server-MODULE.log``."""
-    from viz.testing import AppServer
+    from runoff_abm.viz.testing import AppServer
 
     with AppServer(log=ARTIFACTS / f"app-server-{request.module.__name__}.log") as srv:
         yield srv

@@ -18,7 +18,7 @@ MEMBERS, SEED = 2000, 7
 
 
 def golden_dict(scenario: str) -> dict:
-    from model.api import run
+    from runoff_abm.model.api import run
 
     d = run(scenario, seed=SEED, members=MEMBERS).to_dict()
     d.pop("version")

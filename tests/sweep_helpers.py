@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from model.api import run as model_run
+from runoff_abm.model.api import run as model_run
 
 
 def flaky_run(scenario, *, seed, members=None, **params):
-    """Like model.api.run, but raises for the design point with influence_rate == 0.2 and an odd
+    """Like runoff_abm.run, but raises for the design point with influence_rate == 0.2 and an odd
     seed: a deterministic failure the sweep must record and survive."""
     if params.get("influence_rate") == 0.2 and seed % 2 == 1:
         raise RuntimeError(f"deliberate failure (seed {seed})")

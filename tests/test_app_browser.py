@@ -1,4 +1,4 @@
-"""The app in a real browser: Debian's Chromium driven by Playwright against ``python -m viz``.
+"""The app in a real browser: Debian's Chromium driven by Playwright against ``runoff viz``.
 
 The server runs on 127.0.0.1 and a free port in a subprocess (stopped at the end). Every request
 the page makes is recorded and must stay on this machine; the console must show no error. The
@@ -13,8 +13,9 @@ import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from model.api import run
-from scenarios.loader import Endorse, load_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.events import Endorse
+from runoff_abm.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

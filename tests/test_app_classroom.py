@@ -1,6 +1,6 @@
 """A class on one server: 30 browser sessions at once, each with its own settings and steps.
 
-One ``python -m viz`` server on 127.0.0.1; one Chromium with 30 separate contexts (30 students)
+One ``runoff viz`` server on 127.0.0.1; one Chromium with 30 separate contexts (30 students)
 opening the app within half a minute. When all 30 pages are up, every student at once sets a
 different seed; half of them also a different ``influence_rate`` (every fifth student first
 types a value out of range and must see the app's message, then a good one); then each steps
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from model.runoff import RunoffModel
-from viz.testing import CHROMIUM_ARGS, NO_ANIMATION_SCRIPT, AppServer, chromium
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.viz.testing import CHROMIUM_ARGS, NO_ANIMATION_SCRIPT, AppServer, chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -1,6 +1,6 @@
 """The app's components without a browser: ``solara.render`` the page, find widgets, click them.
 
-Each test renders the real :func:`viz.app.Page` with its own :class:`viz.state.AppState`, drives
+Each test renders the real :func:`runoff_abm.viz.app.Page` with its own :class:`runoff_abm.viz.state.AppState`, drives
 the widgets as a user would (clicks, text typed and confirmed, slider releases, selections,
 a dropped file) and checks both what the page shows and the model behind it.
 """
@@ -16,13 +16,14 @@ import pytest
 import solara
 from solara.components.file_drop import FileDropZone
 
-from model.api import run
-from model.params import PARAM_SPECS
-from scenarios.loader import ActivistsDefect, Endorse, Neutral, load_scenario
-from viz.app import Page
-from viz.param_controls import controls_by_group, slider_step
-from viz.session import Session, Settings
-from viz.state import AppState
+from runoff_abm.model.api import run
+from runoff_abm.model.events import ActivistsDefect, Endorse, Neutral
+from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.model.scenario import load_scenario
+from runoff_abm.viz.app import Page
+from runoff_abm.viz.param_controls import controls_by_group, slider_step
+from runoff_abm.viz.session import Session, Settings
+from runoff_abm.viz.state import AppState
 
 WAIT = 30  # seconds to wait for a threaded job (a run to election day, an upload)
 
@@ -260,7 +261,7 @@ def test_event_editor_rejects_bad_values_with_a_message(app):
     mitzna = event_index(state, lambda e: isinstance(e, Endorse) and e.by == "Mitzna")
     rc.find(v.Btn, children=["edit"]).widgets[mitzna].click()
     type_into(rc, "runoff-event-field field-strength", "1.5")
-    assert "events[" in error_text(rc) and "strength: 1.5 is out of range; allowed: (0, 1]" in error_text(rc)
+    assert f"event {mitzna + 1}.strength: 1.5 is out of range; allowed: (0, 1]" in error_text(rc)
     assert state.session.model.scenario.events == before
     # a second declaration by the same candidate is refused by Scenario.with_events
     rc.find(v.Select, class_="runoff-event-field field-by").widget.v_model = "Herzog"

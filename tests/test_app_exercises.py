@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from test_app_browser import ARTIFACTS, LOAD_TIMEOUT, Watched  # noqa: E402  (shared browser helpers)
 
-from model.params import PARAM_SPECS
-from scenarios.exercises import exercise_names, load_exercise
-from viz.exercise import exercise_from_query
+from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.viz.exercise import exercise_from_query
+from runoff_abm.viz.presets import exercise_names, load_exercise
 
 
 def test_query_string_selects_the_exercise_or_reports_an_unknown_one():

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.api import run
-from scenarios.loader import Endorse, load_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.events import Endorse
+from runoff_abm.model.scenario import load_scenario
 
 SEEDS = range(8)
 MEMBERS = 12000
@@ -42,7 +43,7 @@ def test_mitzna_endorsing_peretz_raises_peretz_share(labor):
 def test_herzog_contractor_realigning_adds_about_its_delivered_votes(labor):
     """Realigning one Herzog contractor to Yachimovich (vs sitting out, both on day 1) raises her
     votes by about the bloc's extra votes for her: the rest of the roll barely changes."""
-    from scenarios.loader import ContractorRealign
+    from runoff_abm.model.events import ContractorRealign
 
     name = "herzog-development"
     arms = {}

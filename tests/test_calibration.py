@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.api import run
-from scenarios.loader import Observed, load_scenario
-from studies.calibrate import abc_reject, calibrate
-from studies.predict import predict
-from studies.sweep import SweepError
-from studies.synthetic import synthetic_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.scenario import Observed, load_scenario
+from runoff_abm.studies.calibrate import abc_reject, calibrate
+from runoff_abm.studies.predict import predict
+from runoff_abm.studies.sweep import SweepError
+from runoff_abm.studies.synthetic import synthetic_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def test_abc_recovers_known_parameters_of_a_synthetic_runoff(tmp_path):
 def test_abc_rejects_draws_that_break_an_observed_pattern():
     import pandas as pd
 
-    from scenarios.loader import Pattern
+    from runoff_abm.model.scenario import Pattern
 
     df = pd.DataFrame({"status": ["ok"] * 30, "share_a": np.linspace(0.4, 0.6, 30),
                        "turnout": np.full(30, 0.6), "sector.x.share_a": np.r_[np.zeros(15), np.ones(15)]})

@@ -1,4 +1,4 @@
-"""Interface tests of the ``runoff`` command line, run as a subprocess (``python -m runoff``).
+"""Interface tests of the ``runoff`` command line, run as a subprocess (``python -m runoff_abm``).
 
 Every subprocess runs in a fresh temporary directory, so the tests do not depend on the
 current directory; the repository root (computed from this file) is put on ``PYTHONPATH`` so
@@ -28,7 +28,7 @@ FINALISTS = ("Yachimovich", "Peretz")
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``python -m runoff ARGS`` in ``cwd`` and capture its output as bytes.
+    """Run ``python -m runoff_abm ARGS`` in ``cwd`` and capture its output as bytes.
 
     Args:
         *args: the command-line arguments after ``runoff``.
@@ -40,7 +40,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop("PYTHONHASHSEED", None)
-    return subprocess.run([sys.executable, "-m", "runoff", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "runoff_abm", *args], cwd=cwd, env=env,
                           capture_output=True, timeout=120, check=False)
 
 
@@ -207,7 +207,7 @@ def test_describe_shows_the_event_timeline(workdir):
 
 
 def test_params_lists_every_parameter(workdir):
-    from model.params import PARAM_SPECS
+    from runoff_abm.model.params import PARAM_SPECS
 
     out = ok(run_cli("params", cwd=workdir))
     listed = {line.split()[0] for line in out.splitlines() if line.startswith("  ") and line.split()}
@@ -298,10 +298,11 @@ BAD_OPTIONS = [
                                                     "allowed [0.0, 1.0]"), id="set-non-numeric"),
     pytest.param(["--set", "mean_degree=2.5"], ("--set mean_degree=2.5", "not an integer", "allowed [2, 200]"),
                  id="set-non-integer-for-int-parameter"),
-    pytest.param(["--seed", "-1"], ("--seed -1", "expected a non-negative integer"), id="negative-seed"),
-    pytest.param(["--seed=-7"], ("--seed -7", "expected a non-negative integer"), id="negative-seed-equals"),
-    pytest.param(["--seed", "five"], ("--seed five", "expected a non-negative integer"), id="non-numeric-seed"),
-    pytest.param(["--members", "1"], ("--members 1", "at least 2"), id="members-too-small"),
+    pytest.param(["--seed", "-1"], ("--seed: -1 is out of range", "allowed: 0 to"), id="negative-seed"),
+    pytest.param(["--seed=-7"], ("--seed: -7 is out of range", "allowed: 0 to"), id="negative-seed-equals"),
+    pytest.param(["--seed", "five"], ("--seed: 'five' is not a whole number", "allowed: 0 to"),
+                 id="non-numeric-seed"),
+    pytest.param(["--members", "1"], ("--members: 1 is out of range", "allowed: 2 to"), id="members-too-small"),
     pytest.param(["labor-2012"], ("labor-2012", "no such built-in scenario", "built-ins: " + ", ".join(BUILTINS)),
                  id="unknown-scenario-name"),
     pytest.param(["{tmp}/missing.toml"], ("{tmp}/missing.toml", "cannot read the file"), id="missing-file-path"),

@@ -8,10 +8,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from model.api import run
-from model.rng import replicate_seeds
-from model.runoff import RunoffModel
-from scenarios.loader import builtin_names, load_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import builtin_names, load_scenario
 
 
 def _edges(seed, members=4000):
@@ -94,10 +94,10 @@ ALL_EVENT_KINDS = [
 
 
 def _all_kinds():
-    from scenarios.loader import _parse_event
+    from runoff_abm.model.events import parse_event
 
     scn = load_scenario("labor-2011")
-    evs = [_parse_event(e, f"events[{i}]", scn.path, scn) for i, e in enumerate(ALL_EVENT_KINDS)]
+    evs = [parse_event(e, scn, f"events[{i}]") for i, e in enumerate(ALL_EVENT_KINDS)]
     return scn.with_events(evs)
 
 

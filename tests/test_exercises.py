@@ -32,7 +32,7 @@ def test_exercise_file_executes(path, tmp_path):
 
 
 def test_every_exercise_has_an_app_preset_that_loads():
-    from scenarios.exercises import exercise_names, load_exercise
+    from runoff_abm.viz.presets import exercise_names, load_exercise
 
     folders = {p.name for p in (ROOT / "exercises").iterdir() if p.is_dir() and p.name[:2].isdigit()}
     presets = [load_exercise(n) for n in exercise_names()]

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.api import run
-from model.rules import RuleError
-from model.runoff import RunoffModel
+from runoff_abm.model.api import run
+from runoff_abm.model.rules import RuleError
+from runoff_abm.model.runoff import RunoffModel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,11 +83,11 @@ def test_errors_in_student_code_are_reported_clearly(rules_file, func, needle):
 
 
 def test_cli_rule_errors_exit_2_without_traceback(rules_file):
-    p = subprocess.run([sys.executable, "-m", "runoff", "run", "--members", "500", "--rule",
+    p = subprocess.run([sys.executable, "-m", "runoff_abm", "run", "--members", "500", "--rule",
                         f"choice={rules_file}:typo"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "student_rules.py:" in p.stderr and "leening" in p.stderr and p.stdout == ""
-    p = subprocess.run([sys.executable, "-m", "runoff", "run", "--members", "500", "--rule",
+    p = subprocess.run([sys.executable, "-m", "runoff_abm", "run", "--members", "500", "--rule",
                         f"choice={rules_file}:clan_vote"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0 and "Flow matrix" in p.stdout
 

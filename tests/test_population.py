@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.population import largest_remainder, scaled_counts, sector_table
-from model.runoff import RunoffModel
-from scenarios.loader import builtin_names, load_scenario
+from runoff_abm.model.population import largest_remainder, scaled_counts, sector_table
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import builtin_names, load_scenario
 
 
 @pytest.mark.parametrize("weights,total", [([1, 1, 1], 10), ([14203, 13616, 10848, 5244, 273, 22126], 10000),

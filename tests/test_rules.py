@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import rebuild, tiny_model, tiny_scenario
 
-from agents.candidate import ENDORSED, NEUTRAL
-from agents.contractor import ALIGNED, SITTING_OUT
+from runoff_abm.agents.candidate import ENDORSED, NEUTRAL
+from runoff_abm.agents.contractor import ALIGNED, SITTING_OUT
 
 # categories of the tiny scenario: 0 = A, 1 = B, 2 = C, 3 = blank, 4 = abstained
 A, B, C, BLANK, ABST = range(5)
@@ -189,7 +189,7 @@ def test_scheduled_defection_moves_the_share_over_the_day_range():
 
 
 def RunoffModelFactory(scn, **params):
-    from model.runoff import RunoffModel
+    from runoff_abm.model.runoff import RunoffModel
 
     return RunoffModel(scenario=scn, seed=3, activist_ties=0, activist_camp_ties=0, **params)
 

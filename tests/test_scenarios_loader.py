@@ -1,4 +1,4 @@
-"""Unit tests of the scenario loader: ``scenarios.loader.load_scenario`` / ``parse_scenario``.
+"""Unit tests of the scenario loader: ``runoff_abm.load_scenario`` / ``parse_scenario``.
 
 Every bad scenario must raise :class:`ScenarioError` whose message names the file, the field
 and what is allowed. Bad scenarios are built by editing the text of a small valid scenario
@@ -11,17 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.loader import (
-    BUILTIN_DIR,
-    ActivistsDefect,
-    Endorse,
-    Neutral,
-    Offer,
-    ScenarioError,
-    builtin_names,
-    load_scenario,
-    parse_scenario,
-)
+from runoff_abm.model.events import ActivistsDefect, Endorse, Neutral, Offer
+from runoff_abm.model.scenario import BUILTIN_DIR, ScenarioError, builtin_names, load_scenario, parse_scenario
 
 # A small valid scenario exercising every section. Mutations below replace one exact snippet.
 # Event order in the file (events[i]): 0 activists_defect (day 2), 1 offer (day 1),
@@ -186,7 +177,7 @@ BAD_CASES = [
     pytest.param("votes = 250", "votes = 250\nvotez = 3",
                  "candidates[0].votez", "allowed here: name, full_name, votes", id="unknown-candidate-field"),
     pytest.param("strength = 0.5", "strength = 0.5\nweight = 1",
-                 "events[2].weight", "allowed here: kind, day, note, by, for, strength",
+                 "events[2].weight", "allowed here: kind, day, by, for, strength, note",
                  id="unknown-event-field"),
     pytest.param('kind = "neutral"', 'kind = "resign"',
                  "events[3].kind", "allowed: endorse, neutral, activists_defect", id="unknown-event-kind"),
@@ -220,7 +211,7 @@ BAD_CASES = [
     pytest.param("day = 3", "day = 0", "events[2].day", "allowed: 1..5", id="event-on-day-0"),
     pytest.param("day = 3", "day = 2.5", "events[2].day", "whole number", id="event-non-integer-day"),
     pytest.param("until = 4", "until = 1", "events[0].until", "allowed: 2..5", id="until-before-day"),
-    pytest.param("until = 4", "until = 6", "events[0].until", "allowed: 2..5", id="until-on-election-day"),
+    pytest.param("until = 4", "until = 6", "events[0].until", "allowed: 1..5", id="until-on-election-day"),
     # parameters
     pytest.param("influence_rate = 0.2", "influence_rate = 1.5", "parameters.influence_rate",
                  "allowed [0.0, 1.0]", id="parameter-out-of-range"),
@@ -265,7 +256,7 @@ BAD_CASES = [
                  id="missing-election-day"),
     pytest.param("votes = 250\n", "", "candidates[0].votes", "required field is missing",
                  id="missing-candidate-votes"),
-    pytest.param('for = "Bob"\n', "", "events[2].for", "required field is missing (a string); allowed: Ann, Bob",
+    pytest.param('for = "Bob"\n', "", "events[2].for", "required field is missing (endorses); allowed: Ann, Bob",
                  id="missing-endorse-for"),
     pytest.param("day = 3\n", "", "events[2].day", "required field is missing", id="missing-event-day"),
 ]

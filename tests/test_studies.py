@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studies import SpecError, load_results, parse_spec, run_sweep
-from studies.analysis import sensitivity, summarise
-from studies.sweep import SweepError, plan_tasks
+from runoff_abm.studies import SpecError, load_results, parse_spec, run_sweep
+from runoff_abm.studies.analysis import sensitivity, summarise
+from runoff_abm.studies.sweep import SweepError, plan_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
@@ -169,7 +169,7 @@ def test_resume_skips_finished_runs(serial_out, tmp_path):
 def test_sigkill_halfway_then_resume_has_every_run_exactly_once(serial_out, tmp_path):
     spec_path = write_spec(tmp_path, SPEC_TOML.replace("replicates = 3", "replicates = 10"))
     out = tmp_path / "k"
-    cmd = [sys.executable, "-m", "runoff", "sweep", str(spec_path), "--out", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "runoff_abm", "sweep", str(spec_path), "--out", str(out), "--workers", "2",
            "--chunk", "1", "--quiet"]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
@@ -246,13 +246,13 @@ def test_bad_specs_name_the_field_and_what_is_allowed(change, field, allowed):
 
 def test_cli_bad_spec_and_unreachable_scheduler_exit_2_quickly(tmp_path):
     bad = write_spec(tmp_path, SPEC_TOML.replace("influence_rate = [0.2, 0.4]", "influence_rate = [0.2, 4]"))
-    p = subprocess.run([sys.executable, "-m", "runoff", "sweep", str(bad), "--out", str(tmp_path / "o")],
+    p = subprocess.run([sys.executable, "-m", "runoff_abm", "sweep", str(bad), "--out", str(tmp_path / "o")],
                        env=ENV, capture_output=True, text=True)
     assert p.returncode == 2 and "parameters.influence_rate[1]" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "o").exists()
     good = write_spec(tmp_path, SPEC_TOML)
     t = time.time()
-    p = subprocess.run([sys.executable, "-m", "runoff", "sweep", str(good), "--out", str(tmp_path / "o2"),
+    p = subprocess.run([sys.executable, "-m", "runoff_abm", "sweep", str(good), "--out", str(tmp_path / "o2"),
                         "--scheduler", f"tcp://127.0.0.1:{_free_port()}"], env=ENV, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2, p.stderr
@@ -262,7 +262,7 @@ def test_cli_bad_spec_and_unreachable_scheduler_exit_2_quickly(tmp_path):
 
 # ---------------------------------------------------------------- analysis
 def test_analyze_cli_prints_means_cis_win_probabilities_and_writes_plots(serial_out):
-    p = subprocess.run([sys.executable, "-m", "runoff", "analyze", str(serial_out)], env=ENV,
+    p = subprocess.run([sys.executable, "-m", "runoff_abm", "analyze", str(serial_out)], env=ENV,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "P(Yachimovich wins)" in p.stdout and "share_a (95% CI)" in p.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studies.validate import PATTERNS
+from runoff_abm.studies.validate import PATTERNS
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=[p.__name__ for p in PATTERNS])

@@ -1,6 +1,6 @@
-"""``python -m viz``: serve the app (see :mod:`viz.cli`); ``make viz`` calls this."""
+"""``python -m runoff_abm.viz``: serve the app (see :mod:`runoff_abm.viz.cli`)."""
 
-from viz.cli import main
+from runoff_abm.viz.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

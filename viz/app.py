@@ -1,12 +1,12 @@
-"""The Solara page of the app (``solara run viz.app`` / ``runoff viz`` / ``python -m viz``).
+"""The Solara page of the app (``solara run viz.app`` / ``runoff viz`` / ``runoff viz``).
 
-:func:`Page` creates one :class:`~viz.state.AppState` per browser session (in ``use_memo``:
+:func:`Page` creates one :class:`~runoff_abm.viz.state.AppState` per browser session (in ``use_memo``:
 never module-level state, so a class of students on one server never see each other's runs)
 and binds two Solara threaded tasks to it: one for the session's model (play, run to election
 day, large rebuilds) and one for experiments (replicates, comparisons). Controls sit on the
-left (:mod:`viz.controls`), the run bar and the views on the right (:mod:`viz.views`). With
+left (:mod:`runoff_abm.viz.controls`), the run bar and the views on the right (:mod:`runoff_abm.viz.views`). With
 ``?exercise=NAME`` the left column shows that exercise's instructions and only its controls
-(:mod:`viz.exercise`).
+(:mod:`runoff_abm.viz.exercise`).
 
 Mesa's ``SolaraViz`` was considered for the page shell but does not fit here: it steps the
 model on the UI thread, rebuilds the model from keyword parameters without reporting errors,
@@ -21,10 +21,10 @@ import solara
 import solara.lab
 from solara.alias import rv
 
-from viz.controls import EventEditor, ParameterPanel, RunSettings, ScenarioControls
-from viz.exercise import ExerciseControls, ExercisePanel, apply_preset, exercise_from_query
-from viz.state import AppState
-from viz.views import MessageBar, RightColumn
+from runoff_abm.viz.controls import EventEditor, ParameterPanel, RunSettings, ScenarioControls
+from runoff_abm.viz.exercise import ExerciseControls, ExercisePanel, apply_preset, exercise_from_query
+from runoff_abm.viz.state import AppState
+from runoff_abm.viz.views import MessageBar, RightColumn
 
 __all__ = ["Page", "Header", "CSS"]
 

@@ -1,6 +1,6 @@
-"""Start the app: ``runoff viz`` (once wired into ``runoff/cli.py``), ``python -m viz``, ``make viz``.
+"""Start the app: ``runoff viz``, ``python -m runoff_abm.viz`` or ``make viz``.
 
-The server binds 127.0.0.1 by default and serves fully offline (see :mod:`viz.offline`). One
+The server binds 127.0.0.1 by default and serves fully offline (see :mod:`runoff_abm.viz.offline`). One
 server holds many browser sessions (a class); each session gets its own model and state.
 
 ``add_viz_parser(subparsers)`` adds the ``viz`` subcommand to the ``runoff`` parser;
@@ -20,7 +20,7 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_viz_parser", "cmd_viz", "serve",
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-APP = "viz.app"
+APP = "runoff_abm.viz.app"
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +72,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str 
     Returns:
         0 after a normal stop; 2 if Solara's front-end files are not installed.
     """
-    from viz.offline import ASSETS_HINT, configure_offline, missing_assets
+    from runoff_abm.viz.offline import ASSETS_HINT, configure_offline, missing_assets
 
     configure_offline()
     missing = missing_assets()
@@ -101,7 +101,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m viz [--host H] [--port P]``: the ``viz`` command on its own."""
-    parser = argparse.ArgumentParser(prog="python -m viz", description="Serve the runoff-abm app (offline).")
+    """``runoff viz [--host H] [--port P]``: the ``viz`` command on its own."""
+    parser = argparse.ArgumentParser(prog="runoff viz", description="Serve the runoff-abm app (offline).")
     _add_arguments(parser)
     return cmd_viz(parser.parse_args(argv))

@@ -1,9 +1,9 @@
 """The app's settings controls (left column): scenario picker and upload, seed and size, the
-event editor and one control per model parameter (the run buttons are in :mod:`viz.views`).
+event editor and one control per model parameter (the run buttons are in :mod:`runoff_abm.viz.views`).
 
-Each control is a small Solara component that reads the session's :class:`~viz.state.AppState`
+Each control is a small Solara component that reads the session's :class:`~runoff_abm.viz.state.AppState`
 and calls one of its methods; none of them touches a model. Parameter controls are generated
-from ``PARAM_SPECS`` through :mod:`viz.param_controls` — a slider with the spec's range (an
+from ``PARAM_SPECS`` through :mod:`runoff_abm.viz.param_controls` — a slider with the spec's range (an
 integer slider for integer parameters) and a text box for an exact value, grouped by
 ``spec.group``, the spec's meaning, unit, range and source as tooltip.
 """
@@ -14,12 +14,12 @@ import solara
 import solara.lab
 from solara.alias import rv as v
 
-from model.params import ParameterError
-from scenarios.loader import ScenarioError, builtin_names
-from viz.events import KIND_LABELS, edit_event, event_fields, field_choices, field_text
-from viz.param_controls import ParamControl, controls_by_group, format_value, parse_text, tooltip
-from viz.session import DEFAULT_MEMBERS, LARGE_MEMBERS, member_range
-from viz.state import AppState
+from runoff_abm.model.params import ParameterError
+from runoff_abm.model.scenario import ScenarioError, builtin_names
+from runoff_abm.viz.events import edit_event, event_fields, field_choices, field_text, kind_labels
+from runoff_abm.viz.param_controls import ParamControl, controls_by_group, format_value, parse_text, tooltip
+from runoff_abm.viz.session import DEFAULT_MEMBERS, LARGE_MEMBERS, member_range
+from runoff_abm.viz.state import AppState
 
 __all__ = ["ScenarioControls", "RunSettings", "EventEditor", "EventRow", "EventFields",
            "ParameterPanel", "ParamGroup", "ParamSlider"]
@@ -87,8 +87,9 @@ def EventEditor(state: AppState):
     settings = state.settings.value
     events = settings.events
     editing, set_editing = solara.use_state(None)
-    new_kind, set_new_kind = solara.use_state(KIND_LABELS["endorse"])
-    kinds = {label: kind for kind, label in KIND_LABELS.items()}
+    labels = kind_labels()
+    new_kind, set_new_kind = solara.use_state(next(iter(labels.values())))
+    kinds = {label: kind for kind, label in labels.items()}
 
     def add():
         pos = state.add_event(kinds[new_kind])

@@ -1,270 +1,153 @@
-"""The event editor's logic: the fields of each event kind, their allowed values, and checked edits.
+"""The event editor's logic, derived from the event declarations of :mod:`runoff_abm.model.events`.
 
-Events are the scenario's own dataclasses (:class:`~scenarios.loader.Endorse`,
-:class:`~scenarios.loader.Neutral`, :class:`~scenarios.loader.ActivistsDefect`,
-:class:`~scenarios.loader.ContractorRealign`, :class:`~scenarios.loader.Offer`). An edit builds
-a new event with :func:`dataclasses.replace`; the list is applied with
-:meth:`Scenario.with_events <scenarios.loader.Scenario.with_events>`, which checks the days and
-that a candidate declares at most once. ``with_events`` does not re-check names and numbers, so
-this module checks every field against the values the scenario file format allows
-(``docs/scenarios.md``) and raises :class:`~scenarios.loader.ScenarioError` in the loader's
-style (``events[i].field: ... allowed: ...``).
+The editor shows, for an event, the declared fields of its kind (:attr:`Event.fields
+<runoff_abm.model.events.Event.fields>`) with their plain labels; name and day fields are
+choices from the scenario, numbers and notes are text. An edit rebuilds the event's table with
+the new value and parses it with :func:`~runoff_abm.model.events.parse_event`, the loader's own
+parser, so the editor accepts exactly what a scenario file accepts, with the same messages
+(events numbered from 1 here, as a student counts them). Nothing here knows one kind from another.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scenarios.loader import (
-    EVENT_KINDS,
-    SIT_OUT,
-    ActivistsDefect,
-    ContractorRealign,
-    Endorse,
-    Neutral,
-    Offer,
-    Scenario,
-    ScenarioError,
-)
+from runoff_abm.model.errors import ScenarioError
+from runoff_abm.model.events import EVENT_KINDS, Event, EventField, choices, parse_event
+from runoff_abm.model.events import blank_event as _blank_event
+from runoff_abm.model.scenario import Scenario
 
-__all__ = ["EventField", "KIND_LABELS", "event_fields", "field_choices", "field_text", "edit_event",
-           "blank_event", "check_event", "apply_events", "short_label", "ALL_OF"]
+__all__ = ["EditorField", "kind_labels", "event_fields", "field_choices", "field_text", "edit_event",
+           "blank_event", "check_event", "apply_events", "short_label", "NONE"]
 
-#: Prefix of the "who" choice that realigns all contractors of a patron.
-ALL_OF = "all contractors of "
-
-KIND_LABELS = {
-    "endorse": "endorsement",
-    "neutral": "neutrality",
-    "activists_defect": "activists defect",
-    "contractor_realign": "contractor realigns",
-    "offer": "offer",
-}
+#: What an optional name field shows when it is empty.
+NONE = "(none)"
 
 
 @dataclass(frozen=True)
-class EventField:
-    """One editable field of an event kind.
+class EditorField:
+    """One editable field of an event kind, as the editor shows it.
 
     Attributes:
-        attr: the dataclass attribute (``who`` stands for ``contractor``/``patron``).
-        key: the field's name in a scenario file (used in error messages).
+        attr: the event's attribute.
+        key: the field's key in a scenario file (used in messages).
         label: what the editor shows.
-        kind: ``"day"``, ``"choice"``, ``"number"`` (in (0, 1]) or ``"text"``.
+        kind: ``"day"`` or ``"choice"`` (a list to pick from), ``"number"`` or ``"text"``.
+        spec: the declaration it comes from.
     """
 
     attr: str
     key: str
     label: str
     kind: str
+    spec: EventField
 
 
-_DAY = EventField("day", "day", "day", "day")
-_NOTE = EventField("note", "note", "note", "text")
-_FIELDS: dict[str, tuple[EventField, ...]] = {
-    "endorse": (_DAY, EventField("by", "by", "who endorses", "choice"),
-                EventField("target", "for", "endorses", "choice"),
-                EventField("strength", "strength", "strength (0-1]", "number"), _NOTE),
-    "neutral": (_DAY, EventField("by", "by", "who declares neutrality", "choice"), _NOTE),
-    "activists_defect": (_DAY, EventField("until", "until", "until day", "day"),
-                         EventField("source", "from", "activists of", "choice"),
-                         EventField("target", "to", "move to", "choice"),
-                         EventField("share", "share", "share (0-1]", "number"), _NOTE),
-    "contractor_realign": (_DAY, EventField("who", "contractor", "contractor", "choice"),
-                           EventField("target", "to", "realigns to", "choice"), _NOTE),
-    "offer": (_DAY, EventField("by", "by", "finalist offering", "choice"),
-              EventField("target", "to", "offered to", "choice"),
-              EventField("value", "value", "value (0-1]", "number"), _NOTE),
-}
+def kind_labels() -> dict[str, str]:
+    """Event kind -> plain label (``endorse`` -> ``endorsement``), from the declarations (read
+    on every call, so a kind declared later is included)."""
+    return {name: cls.label for name, cls in EVENT_KINDS.items()}
 
 
-def event_fields(kind: str) -> tuple[EventField, ...]:
-    """The editable fields of event kind ``kind`` (a key of ``EVENT_KINDS``)."""
-    return _FIELDS[kind]
+def event_fields(kind: str) -> tuple[EditorField, ...]:
+    """The editable fields of event kind ``kind``, in the declaration's order."""
+    out = []
+    for f in EVENT_KINDS[kind].fields:
+        shown = {"day": "day", "name": "choice", "number": "number", "text": "text"}[f.type]
+        label = f"{f.label} {f.range_text()}" if f.type == "number" else f.label
+        out.append(EditorField(attr=f.name, key=f.key, label=label, kind=shown, spec=f))
+    return tuple(out)
 
 
-def _endorsers(scn: Scenario) -> list[str]:
-    return list(scn.eliminated) + [i.name for i in scn.institutions]
-
-
-def _patrons(scn: Scenario) -> list[str]:
-    return [c.name for c in scn.candidates if any(k.patron == c.name for k in scn.contractors)]
-
-
-_CHOICES: dict[tuple[str, str], Callable[[Scenario], list[str]]] = {
-    ("endorse", "by"): _endorsers,
-    ("endorse", "target"): lambda s: list(s.finalists),
-    ("neutral", "by"): lambda s: list(s.eliminated),
-    ("activists_defect", "source"): lambda s: [c.name for c in s.candidates],
-    ("activists_defect", "target"): lambda s: list(s.finalists),
-    ("contractor_realign", "who"): lambda s: [c.name for c in s.contractors] + [ALL_OF + p for p in _patrons(s)],
-    ("contractor_realign", "target"): lambda s: list(s.finalists) + [SIT_OUT],
-    ("offer", "by"): lambda s: list(s.finalists),
-    ("offer", "target"): lambda s: list(s.eliminated) + [c.name for c in s.contractors],
-}
+def _spec(kind: str, attr: str) -> EventField:
+    return next(f for f in EVENT_KINDS[kind].fields if f.name == attr)
 
 
 def field_choices(kind: str, attr: str, scn: Scenario) -> list[str]:
-    """The allowed values of a choice field (or the allowed days of a day field)."""
-    if attr in ("day", "until"):
-        return [str(d) for d in range(1, scn.election_day)]
-    return _CHOICES[(kind, attr)](scn)
+    """The allowed values of a choice or day field (an optional name field also offers NONE)."""
+    spec = _spec(kind, attr)
+    allowed = choices(spec, scn)
+    if spec.type == "name" and not spec.required:
+        allowed = [NONE] + allowed
+    return allowed
 
 
-def field_text(event, attr: str) -> str:
+def field_text(event: Event, attr: str) -> str:
     """The current value of field ``attr`` of ``event`` as the editor shows it."""
-    if attr == "who":
-        return event.contractor if event.contractor else ALL_OF + str(event.patron)
     value = getattr(event, attr)
+    if value is None:
+        return NONE
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
 
 
-def _fail(scn: Scenario, index: int, key: str, message: str):
-    raise ScenarioError(scn.path, f"events[{index}].{key}", message)
+def _renumber(err: ScenarioError, index: int) -> ScenarioError:
+    """The error with ``events[i]`` (0-based, as in a file) shown as ``event i+1``."""
+    field = err.field.replace(f"events[{index}]", f"event {index + 1}")
+    return ScenarioError("", field, err.message)
 
 
-def _number(text: str, scn: Scenario, index: int, key: str) -> float:
+def edit_event(event: Event, attr: str, text: str, scn: Scenario, index: int) -> Event:
+    """A copy of ``event`` with field ``attr`` set from the editor's ``text``, checked by the
+    loader's parser.
+
+    Raises:
+        ScenarioError: naming ``event N.field`` (N from 1) and what is allowed.
+    """
+    table = event.to_table()
+    spec = _spec(event.kind, attr)
+    if spec.type == "name" and text == NONE and not spec.required:
+        table.pop(spec.key, None)
+    else:
+        table[spec.key] = text
+    if attr == "day" and "until" in table and _spec(event.kind, "day").type == "day":
+        try:  # moving a span's first day keeps the span valid
+            table["until"] = max(int(str(text)), int(table["until"]))
+        except ValueError:
+            pass
     try:
-        value = float(str(text).strip())
-    except ValueError:
-        _fail(scn, index, key, f"{text!r} is not a number; allowed: (0, 1]")
-    if not math.isfinite(value) or not 0 < value <= 1:
-        _fail(scn, index, key, f"{text} is out of range; allowed: (0, 1]")
-    return value
+        return parse_event(table, scn, f"events[{index}]")
+    except ScenarioError as err:
+        raise _renumber(err, index) from None
 
 
-def _day(text: str, scn: Scenario, index: int, key: str, low: int = 1) -> int:
-    last = scn.election_day - 1
+def check_event(event: Event, scn: Scenario, index: int) -> None:
+    """Check every field of ``event`` against what ``scn`` allows (as the loader would).
+
+    Raises:
+        ScenarioError: naming ``event N.field``.
+    """
     try:
-        value = int(str(text).strip())
-    except ValueError:
-        _fail(scn, index, key, f"{text!r} is not a whole number; allowed: {low}..{last}")
-    if not low <= value <= last:
-        _fail(scn, index, key, f"{value} is not allowed; allowed: {low}..{last} (round 1 is day 0, "
-              f"the runoff is day {scn.election_day})")
-    return value
+        parse_event(event.to_table(), scn, f"events[{index}]")
+    except ScenarioError as err:
+        raise _renumber(err, index) from None
 
 
-def check_event(event, scn: Scenario, index: int) -> None:
-    """Check every field of ``event`` against what scenario ``scn`` allows.
-
-    Raises:
-        ScenarioError: naming ``events[index]`` and the field, with the allowed values.
-    """
-    kind = event.kind
-    for f in event_fields(kind):
-        if f.kind == "choice":
-            allowed = field_choices(kind, f.attr, scn)
-            value = field_text(event, f.attr)
-            if value not in allowed:
-                _fail(scn, index, f.key, f"{value!r} is not allowed; allowed: {', '.join(allowed) or '(none)'}")
-        elif f.kind == "number":
-            _number(getattr(event, f.attr), scn, index, f.key)
-        elif f.kind == "day":
-            low = event.day if f.attr == "until" else 1
-            _day(getattr(event, f.attr), scn, index, f.key, low)
-    if isinstance(event, ActivistsDefect) and event.source == event.target:
-        _fail(scn, index, "to", "must differ from 'from'")
+def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
+    """A new event of ``kind`` on day 1 with allowed values (see
+    :func:`runoff_abm.model.events.blank_event`)."""
+    return _blank_event(kind, scn, taken)
 
 
-def edit_event(event, attr: str, text: str, scn: Scenario, index: int):
-    """A copy of ``event`` with field ``attr`` set from the editor's ``text``, checked.
-
-    Args:
-        event: the event being edited.
-        attr: the field (an :attr:`EventField.attr`).
-        text: the new value as text (a choice, a number, a day or a note).
-        scn: the scenario the event belongs to (for the allowed values).
-        index: the event's position, for error messages.
-
-    Raises:
-        ScenarioError: when the value is not allowed.
-    """
-    kind = event.kind
-    spec = next(f for f in event_fields(kind) if f.attr == attr)
-    if spec.kind == "text":
-        return dataclasses.replace(event, note=str(text))
-    if spec.kind == "number":
-        return dataclasses.replace(event, **{attr: _number(text, scn, index, spec.key)})
-    if spec.kind == "day":
-        value = _day(text, scn, index, spec.key, event.day if attr == "until" else 1)
-        if isinstance(event, ActivistsDefect) and attr == "day":
-            return dataclasses.replace(event, day=value, until=max(value, event.until))
-        return dataclasses.replace(event, **{attr: value})
-    allowed = field_choices(kind, attr, scn)
-    if text not in allowed:
-        _fail(scn, index, spec.key, f"{text!r} is not allowed; allowed: {', '.join(allowed) or '(none)'}")
-    if attr == "who":
-        if text.startswith(ALL_OF) and text not in [c.name for c in scn.contractors]:
-            return dataclasses.replace(event, contractor=None, patron=text[len(ALL_OF):])
-        return dataclasses.replace(event, contractor=text, patron=None)
-    edited = dataclasses.replace(event, **{attr: text})
-    check_event(edited, scn, index)
-    return edited
-
-
-def blank_event(kind: str, scn: Scenario, taken: Sequence = ()):
-    """A new event of ``kind`` on day 1 with the first allowed values, for the editor to change.
-
-    For an endorsement or neutrality it picks an eliminated candidate who has not yet declared in
-    ``taken`` (the other events), so that the new list stays valid when one is left.
-
-    Raises:
-        ScenarioError: when the scenario has nothing this kind of event could name.
-    """
-    if kind not in EVENT_KINDS:
-        raise ScenarioError(scn.path, "events.kind", f"{kind!r} is not an event kind; allowed: {', '.join(EVENT_KINDS)}")
-
-    def first(attr: str, avoid: Sequence[str] = ()) -> str:
-        allowed = field_choices(kind, attr, scn)
-        if not allowed:
-            raise ScenarioError(scn.path, f"events.{attr}",
-                                f"this scenario has nothing a {KIND_LABELS[kind]} event could name")
-        fresh = [a for a in allowed if a not in avoid]
-        return (fresh or allowed)[0]
-
-    declared = [e.by for e in taken if isinstance(e, (Endorse, Neutral))]
-    if kind == "endorse":
-        return Endorse(day=1, by=first("by", declared), target=scn.finalists[0])
-    if kind == "neutral":
-        return Neutral(day=1, by=first("by", declared))
-    if kind == "activists_defect":
-        source = first("source", scn.finalists)
-        target = scn.finalists[1] if source == scn.finalists[0] else scn.finalists[0]
-        return ActivistsDefect(day=1, until=1, source=source, target=target, share=0.2)
-    if kind == "contractor_realign":
-        who = first("who")
-        if who.startswith(ALL_OF) and who not in [c.name for c in scn.contractors]:
-            return ContractorRealign(day=1, target=scn.finalists[0], patron=who[len(ALL_OF):])
-        return ContractorRealign(day=1, target=scn.finalists[0], contractor=who)
-    return Offer(day=1, by=scn.finalists[0], target=first("target"))
-
-
-def apply_events(scn: Scenario, events: Sequence) -> Scenario:
+def apply_events(scn: Scenario, events: Sequence[Event]) -> Scenario:
     """``scn`` with its event list replaced by ``events``, every field and the list checked.
 
     Raises:
-        ScenarioError: for the first event or field that is not allowed.
+        ScenarioError: for the first event or field that is not allowed (numbered from 1).
     """
     for i, event in enumerate(events):
         check_event(event, scn, i)
-    return scn.with_events(list(events))
+    try:
+        return scn.with_events(list(events))
+    except ScenarioError as err:
+        for i in range(len(events)):
+            if f"events[{i}]" in err.field:
+                raise _renumber(err, i) from None
+        raise
 
 
-def short_label(event) -> str:
+def short_label(event: Event) -> str:
     """A few words for a marker on the time axis (``describe()`` gives the full sentence)."""
-    if isinstance(event, Endorse):
-        return f"{event.by} → {event.target}"
-    if isinstance(event, Neutral):
-        return f"{event.by} neutral"
-    if isinstance(event, ActivistsDefect):
-        return f"{event.source} activists → {event.target}"
-    if isinstance(event, ContractorRealign):
-        who = event.contractor or f"{event.patron}'s contractors"
-        return f"{who} → {event.target}"
-    return f"{event.by} offers {event.target}"
+    return event.short()

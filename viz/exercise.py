@@ -1,9 +1,9 @@
 """Exercise mode: ``?exercise=NAME`` opens a preset scenario with the exercise's instructions
 beside it and only the controls that exercise needs.
 
-Presets are data (``scenarios/exercises/NAME.toml``, loaded by :mod:`scenarios.exercises`):
+Presets are data (``scenarios/exercises/NAME.toml``, loaded by :mod:`runoff_abm.scenarios.exercises`):
 title, the exercise folder, scenario, member count, controls, instructions. This module turns
-the page's query string into a preset, applies it to a session's :class:`~viz.state.AppState`
+the page's query string into a preset, applies it to a session's :class:`~runoff_abm.viz.state.AppState`
 once, and draws the instructions and the reduced control column.
 """
 
@@ -13,11 +13,11 @@ from urllib.parse import parse_qs
 
 import solara
 
-from scenarios.exercises import Exercise, exercise_names, load_exercise
-from scenarios.loader import ScenarioError
-from viz.controls import EventEditor, ParamSlider, RunSettings, ScenarioControls
-from viz.param_controls import param_controls
-from viz.state import AppState
+from runoff_abm.model.scenario import ScenarioError
+from runoff_abm.viz.controls import EventEditor, ParamSlider, RunSettings, ScenarioControls
+from runoff_abm.viz.param_controls import param_controls
+from runoff_abm.viz.presets import Exercise, exercise_names, load_exercise
+from runoff_abm.viz.state import AppState
 
 __all__ = ["exercise_from_query", "apply_preset", "ExercisePanel", "ExerciseControls"]
 

@@ -1,7 +1,7 @@
 """Many-run experiments behind the *Compare* and *Replicates* views.
 
-Both run whole scenarios with :func:`model.api.run` (which releases each model) on seeds from
-:func:`model.rng.replicate_seeds`, one run at a time, reporting progress and stopping early when
+Both run whole scenarios with :func:`runoff_abm.runoff_abm.run` (which releases each model) on seeds from
+:func:`runoff_abm.model.rng.replicate_seeds`, one run at a time, reporting progress and stopping early when
 asked. *Compare* runs a baseline and a counterfactual on the **same** seeds (common random
 numbers), so the paired differences isolate the effect of what differs between them.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.api import run
-from model.rng import replicate_seeds
-from scenarios.loader import Scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.scenario import Scenario
 
 __all__ = ["RunSummary", "Distribution", "Comparison", "summarise_run", "run_replicates", "run_comparison",
            "distribution", "MAX_REPLICATES"]
@@ -47,7 +47,7 @@ class RunSummary:
 
 
 def summarise_run(result) -> RunSummary:
-    """A :class:`RunSummary` of a :class:`~model.result.RunResult`."""
+    """A :class:`RunSummary` of a :class:`~runoff_abm.model.result.RunResult`."""
     a = result.finalists[0]
     return RunSummary(seed=result.seed, share_a=float(result.shares[a]), turnout=float(result.turnout),
                       winner=result.winner, daily_share_a=tuple(float(x) for x in result.daily["projected_share_a"]))

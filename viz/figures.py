@@ -1,7 +1,7 @@
 """Matplotlib figures for the app's views, drawn from snapshots and experiment results.
 
-Every function takes plain data (a :class:`~viz.session.Snapshot`, a
-:class:`~model.result.RunResult`, experiment summaries) and returns a new
+Every function takes plain data (a :class:`~runoff_abm.viz.session.Snapshot`, a
+:class:`~runoff_abm.model.result.RunResult`, experiment summaries) and returns a new
 :class:`matplotlib.figure.Figure` on the Agg canvas — no pyplot, no global figure registry, so
 sessions drawing at the same time never share state. Solara shows them as PNG images, which
 needs no JavaScript charting library (and so no CDN).

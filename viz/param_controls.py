@@ -1,9 +1,9 @@
-"""Parameter controls derived from ``model.params.PARAM_SPECS`` (the one parameter definition).
+"""Parameter controls derived from ``runoff_abm.PARAM_SPECS`` (the one parameter definition).
 
 Nothing here re-types a parameter: every control's name, kind (int or float slider), range,
-group and tooltip come from a :class:`~model.params.ParamSpec`. This module only adds what a
+group and tooltip come from a :class:`~runoff_abm.model.params.ParamSpec`. This module only adds what a
 slider needs beyond the spec — a step that lands exactly on the default — and turns typed text
-into a checked value with the model's own :func:`~model.params.parse_value`.
+into a checked value with the model's own :func:`~runoff_abm.model.params.parse_value`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from model.params import PARAM_SPECS, ParamSpec, parse_value
+from runoff_abm.model.params import PARAM_SPECS, ParamSpec, parse_value
 
 __all__ = ["ParamControl", "param_controls", "controls_by_group", "slider_step", "tooltip", "parse_text",
            "format_value"]

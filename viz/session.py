@@ -2,12 +2,12 @@
 
 A :class:`Settings` value is everything the user chose (scenario, event list, parameter
 overrides, seed, member count); :meth:`Settings.scenario` turns it into a checked
-:class:`~scenarios.loader.Scenario`. A :class:`Session` owns one :class:`~model.RunoffModel`
+:class:`~runoff_abm.scenarios.loader.Scenario`. A :class:`Session` owns one :class:`~runoff_abm.model.RunoffModel`
 built from the settings and steps it under a lock. After every change it takes a
 :class:`Snapshot`: plain, immutable data (the daily series, the event log, the aggregated
 network and ego sample, the sector table, the result) that the views draw without touching the
 model, so a view never sees a model half-way through a step. Layouts are computed once per
-graph and kept in the session's own :class:`~viz.network.LayoutCache`.
+graph and kept in the session's own :class:`~runoff_abm.viz.network.LayoutCache`.
 
 Nothing here is shared between sessions: the app creates one Session per browser session.
 """
@@ -23,12 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.params import Params
-from model.result import RunResult
-from model.runoff import RunoffModel
-from scenarios.loader import Scenario, ScenarioError, builtin_names, load_scenario
-from viz.events import apply_events, short_label
-from viz.network import (
+from runoff_abm.model import inputs
+from runoff_abm.model.params import Params
+from runoff_abm.model.result import RunResult
+from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario
+from runoff_abm.viz.events import apply_events, short_label
+from runoff_abm.viz.network import (
     CENTRE_KINDS,
     EgoState,
     GroupState,
@@ -55,20 +56,13 @@ MAX_UPLOAD_BYTES = 1_000_000
 
 
 def parse_seed(text) -> int:
-    """A master seed from a text box: a whole number >= 0 (Mesa seeds 42 and "42" differ,
-    so the app always passes an int).
+    """A master seed from a text box (the package's one seed parser; an int always, since Mesa
+    seeds 42 and "42" differ).
 
     Raises:
-        ValueError: ``seed: ...`` naming what is allowed.
+        InputError: ``seed: ...`` naming what is allowed.
     """
-    raw = str(text).strip()
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"seed: {raw!r} is not a whole number; allowed: 0, 1, 2, ...") from None
-    if value < 0 or value >= 2**63:
-        raise ValueError(f"seed: {value} is out of range; allowed: 0 to 2^63 - 1")
-    return value
+    return inputs.parse_seed(text, "seed")
 
 
 def member_range(scn: Scenario) -> tuple[int, int]:
@@ -77,21 +71,13 @@ def member_range(scn: Scenario) -> tuple[int, int]:
 
 
 def parse_members(text, scn: Scenario) -> int:
-    """A member count from a text box, within :func:`member_range`.
+    """A member count from a text box, within :func:`member_range` (the package's one parser).
 
     Raises:
-        ValueError: ``members: ...`` naming the allowed range.
+        InputError: ``members: ...`` naming the allowed range.
     """
     low, high = member_range(scn)
-    raw = str(text).strip().replace(",", "").replace("_", "")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"members: {str(text).strip()!r} is not a whole number; allowed: {low:,} to {high:,} "
-                         f"(the roll)") from None
-    if not low <= value <= high:
-        raise ValueError(f"members: {value:,} is out of range; allowed: {low:,} to {high:,} (the roll)")
-    return value
+    return inputs.parse_members(text, "members", limit=high, low=low)
 
 
 def load_uploaded(name: str, data: bytes) -> Scenario:

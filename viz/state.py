@@ -2,7 +2,7 @@
 
 :class:`AppState` is created once per browser session (by ``viz.app.Page`` in a ``use_memo``),
 never at module level, so two sessions never share a model, settings, results or messages. It
-holds one :class:`~viz.session.Session` and Solara reactive values: components that read a
+holds one :class:`~runoff_abm.viz.session.Session` and Solara reactive values: components that read a
 value re-render when it changes (stepping re-renders the views, not the controls).
 
 Every user action is a method here. Quick actions (a step, a rebuild at the default size) run
@@ -22,11 +22,18 @@ from dataclasses import dataclass, replace
 
 import solara
 
-from model.params import ParameterError
-from scenarios.loader import Scenario, ScenarioError, builtin_names, load_scenario
-from viz.events import blank_event
-from viz.experiments import Comparison, Distribution, RunSummary, distribution, run_comparison, run_replicates
-from viz.session import LARGE_MEMBERS, Session, Settings, Snapshot, load_uploaded, parse_members, parse_seed
+from runoff_abm.model.params import ParameterError
+from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario
+from runoff_abm.viz.events import blank_event
+from runoff_abm.viz.experiments import (
+    Comparison,
+    Distribution,
+    RunSummary,
+    distribution,
+    run_comparison,
+    run_replicates,
+)
+from runoff_abm.viz.session import LARGE_MEMBERS, Session, Settings, Snapshot, load_uploaded, parse_members, parse_seed
 
 __all__ = ["AppState", "ReplicateResult", "ComparisonResult", "PLAY_DELAY", "CURRENT", "LOADED"]
 
@@ -444,7 +451,7 @@ def _observed(scn: Scenario) -> dict | None:
 
 
 def _parse_count(text) -> int:
-    from viz.experiments import MAX_REPLICATES
+    from runoff_abm.viz.experiments import MAX_REPLICATES
 
     raw = str(text).strip()
     try:

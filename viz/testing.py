@@ -1,6 +1,6 @@
 """Helpers to run the app as a real server for browser tests and demos.
 
-:class:`AppServer` starts ``python -m viz`` on 127.0.0.1 and a free port in a subprocess, waits
+:class:`AppServer` starts ``runoff viz`` on 127.0.0.1 and a free port in a subprocess, waits
 until it answers, and stops it (terminate, then kill) on exit. :func:`chromium` finds Debian's
 Chromium, which Playwright drives (Playwright's own browser download is not used).
 """
@@ -87,7 +87,7 @@ class AppServer:
             self._log_file = open(self.log, "w")  # noqa: SIM115 - closed in stop()
             out = self._log_file
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "viz", "--host", "127.0.0.1", "--port", str(self.port),
+        self.process = subprocess.Popen([sys.executable, "-m", "runoff_abm.viz", "--host", "127.0.0.1", "--port", str(self.port),
                                          "--log-level", self.log_level],
                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         if self.priority is not None:

@@ -2,8 +2,8 @@
 Campaign (projection by day, influence network, event log), Result (flow matrix, sectors,
 contractor blocs), Compare and Replicates.
 
-Views read only the session's immutable :class:`~viz.session.Snapshot` (or experiment results)
-from :class:`~viz.state.AppState`; figures are drawn by :mod:`viz.figures` and memoised on the
+Views read only the session's immutable :class:`~runoff_abm.viz.session.Snapshot` (or experiment results)
+from :class:`~runoff_abm.viz.state.AppState`; figures are drawn by :mod:`runoff_abm.viz.figures` and memoised on the
 snapshot's serial number, so a view redraws once per change and never while the model steps.
 """
 
@@ -17,9 +17,9 @@ import solara
 import solara.lab
 from solara.alias import rv
 
-from viz import figures
-from viz.network import CENTRE_KINDS
-from viz.state import CURRENT, LOADED, AppState
+from runoff_abm.viz import figures
+from runoff_abm.viz.network import CENTRE_KINDS
+from runoff_abm.viz.state import CURRENT, LOADED, AppState
 
 __all__ = ["FigureView", "RightColumn", "RunBar", "StatusBar", "MessageBar", "ResultPanel", "ViewTabs", "CampaignTab", "ProjectionView",
            "NetworkView", "EventLog", "ResultTab", "FlowView", "SectorView", "BlocTable", "CompareView",

@@ -14,7 +14,7 @@
 # Open this file in Jupyter (with jupytext) or run it as a script: `python exercise.py`.
 
 # %%
-from model.api import run
+from runoff_abm.model.api import run
 
 result = run("labor-2011", seed=1, members=10000)
 print(result.format_text())

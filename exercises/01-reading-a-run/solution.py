@@ -6,8 +6,8 @@
 # %%
 import numpy as np
 
-from model.api import run
-from scenarios import load_scenario
+from runoff_abm.model.api import run
+from runoff_abm.model.scenario import load_scenario
 
 scn = load_scenario("labor-2011")
 runs = [run(scn, seed=s, members=10000) for s in (1, 2, 3, 4, 5)]

@@ -14,8 +14,8 @@
 # `labor-2011-herzog-endorses-peretz`. In the app: `?exercise=herzog-deal`.
 
 # %%
-from model.api import run
-from model.rng import replicate_seeds
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
 
 seeds = replicate_seeds(2011, 20)       # the same 20 seeds for every scenario
 history = [run("labor-2011", seed=s, members=8000) for s in seeds]

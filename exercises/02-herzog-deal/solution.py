@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from model.api import run
-from model.rng import replicate_seeds
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
 
 seeds = replicate_seeds(2011, 20)
 arms = {name: [run(scn, seed=s, members=8000) for s in seeds] for name, scn in {

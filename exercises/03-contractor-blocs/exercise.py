@@ -15,7 +15,7 @@
 # In the app: `?exercise=contractor-blocs`.
 
 # %%
-from model.api import run
+from runoff_abm.model.api import run
 
 for compliance, capacity in [(0.95, 0.9), (0.5, 0.9), (0.95, 0.3)]:
     r = run("labor-2011", seed=4, members=10000, contractor_compliance=compliance, contractor_capacity=capacity)

@@ -4,8 +4,8 @@
 # %%
 import numpy as np
 
-from model.api import run
-from model.rng import replicate_seeds
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
 
 seeds = replicate_seeds(3, 6)
 

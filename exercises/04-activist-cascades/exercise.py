@@ -17,7 +17,7 @@
 # %%
 import numpy as np
 
-from model.runoff import RunoffModel
+from runoff_abm.model.runoff import RunoffModel
 
 
 def switched(threshold, camp_ties, seed=1):

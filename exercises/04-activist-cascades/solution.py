@@ -4,8 +4,8 @@
 # %%
 import numpy as np
 
-from model.rng import replicate_seeds
-from model.runoff import RunoffModel
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.runoff import RunoffModel
 
 seeds = replicate_seeds(4, 4)
 

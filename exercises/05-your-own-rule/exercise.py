@@ -19,7 +19,7 @@
 # %%
 from pathlib import Path
 
-from model.api import run
+from runoff_abm.model.api import run
 
 here = Path(__file__).resolve().parent if "__file__" in globals() else Path("exercises/05-your-own-rule")
 rules_file = here / "my_rules.py"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.api import run
-from model.rng import replicate_seeds
-from model.rules import RuleError
+from runoff_abm.model.api import run
+from runoff_abm.model.rng import replicate_seeds
+from runoff_abm.model.rules import RuleError
 
 here = Path(__file__).resolve().parent if "__file__" in globals() else Path("exercises/05-your-own-rule")
 rules = here / "my_rules.py"

@@ -15,9 +15,9 @@
 # %%
 import tempfile
 
-from studies import parse_spec, run_sweep
-from studies.analysis import format_sensitivity, sensitivity
-from studies.store import Store
+from runoff_abm.studies import parse_spec, run_sweep
+from runoff_abm.studies.analysis import format_sensitivity, sensitivity
+from runoff_abm.studies.store import Store
 
 spec = parse_spec({
     "name": "exercise-6", "scenario": "labor-2011", "members": 3000, "replicates": 2, "seed": 6,

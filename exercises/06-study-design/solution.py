@@ -4,8 +4,8 @@
 # %%
 import tempfile
 
-from studies import parse_spec, run_sweep, summarise
-from studies.analysis import sensitivity
+from runoff_abm.studies import parse_spec, run_sweep, summarise
+from runoff_abm.studies.analysis import sensitivity
 
 screen = parse_spec({
     "name": "exercise-6", "scenario": "labor-2011", "members": 3000, "replicates": 2, "seed": 6,

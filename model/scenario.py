@@ -1,10 +1,12 @@
-"""Scenario files: the data that describe one runoff, and their validating loader.
+"""The scenario: the data that describe one runoff, and their validating loader.
 
 A scenario is a TOML file (format in ``docs/scenarios.md``) giving the roll, the round-1 count,
 the two finalists, optional sectors, contractors, activists and institutions, the events between
-the rounds, parameter overrides and the observed runoff result. :func:`load_scenario` turns it
-into an immutable :class:`Scenario` or raises :class:`ScenarioError` naming the file, the field
-and what is allowed. The simulation never reads ``observed``.
+the rounds (kinds declared in :mod:`runoff_abm.model.events`), parameter overrides and the
+observed runoff result. :func:`load_scenario` turns a built-in name or a file into an immutable
+:class:`Scenario` or raises :class:`ScenarioError` naming the file, the field and what is
+allowed. The simulation never reads ``observed``. The built-in scenario files live in the
+data package :mod:`runoff_abm.scenarios`.
 """
 
 from __future__ import annotations
@@ -12,31 +14,20 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.params import ParameterError, Params
+from runoff_abm.model.errors import ParameterError, ScenarioError
+from runoff_abm.model.events import SIT_OUT, Event, check_event_list, parse_event
+from runoff_abm.model.params import Params
+from runoff_abm.scenarios import BUILTIN_DIR, DEFAULT_SCENARIO, builtin_names
 
 __all__ = [
     "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
-    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer", "Observed", "Pattern",
-    "EVENT_KINDS", "BUILTIN_DIR", "builtin_names", "load_scenario", "parse_scenario",
+    "Observed", "Pattern", "BUILTIN_DIR", "DEFAULT_SCENARIO", "builtin_names", "load_scenario",
+    "parse_scenario", "TableReader",
 ]
-
-BUILTIN_DIR = Path(__file__).resolve().parent
-SIT_OUT = "none"
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used, with the file, the field and what is allowed."""
-
-    def __init__(self, source: str, field_path: str, message: str):
-        self.source = source
-        self.field = field_path
-        self.message = message
-        where = f"{source}: {field_path}" if field_path else source
-        super().__init__(f"{where}: {message}")
 
 
 # --------------------------------------------------------------------------- data classes
@@ -83,90 +74,6 @@ class InstitutionSpec:
     name: str
     sectors: tuple[str, ...] = ()
     reach: float = 0.3
-
-
-@dataclass(frozen=True)
-class Endorse:
-    """``by`` (an eliminated candidate or institution) endorses finalist ``target``."""
-
-    day: int
-    by: str
-    target: str
-    strength: float = 1.0
-    note: str = ""
-    kind: str = field(default="endorse", init=False)
-
-    def describe(self) -> str:
-        return f"{self.by} endorses {self.target} (strength {self.strength:g})"
-
-
-@dataclass(frozen=True)
-class Neutral:
-    """Eliminated candidate ``by`` declares no endorsement (vote by conscience)."""
-
-    day: int
-    by: str
-    note: str = ""
-    kind: str = field(default="neutral", init=False)
-
-    def describe(self) -> str:
-        return f"{self.by} declares neutrality"
-
-
-@dataclass(frozen=True)
-class ActivistsDefect:
-    """A ``share`` of ``source``'s activists move to ``target``'s camp over days day..until."""
-
-    day: int
-    until: int
-    source: str
-    target: str
-    share: float
-    note: str = ""
-    kind: str = field(default="activists_defect", init=False)
-
-    def describe(self) -> str:
-        span = f"days {self.day}-{self.until}" if self.until > self.day else f"day {self.day}"
-        return f"{self.share:.0%} of {self.source}'s activists move to {self.target} ({span})"
-
-
-@dataclass(frozen=True)
-class ContractorRealign:
-    """A named contractor, or all contractors of ``patron``, switch to ``target`` or sit out."""
-
-    day: int
-    target: str
-    contractor: str | None = None
-    patron: str | None = None
-    note: str = ""
-    kind: str = field(default="contractor_realign", init=False)
-
-    def describe(self) -> str:
-        who = self.contractor if self.contractor else f"all contractors of {self.patron}"
-        to = "sit out" if self.target == SIT_OUT else f"realign to {self.target}"
-        return f"{who} {to}"
-
-
-@dataclass(frozen=True)
-class Offer:
-    """Finalist ``by`` offers ``target`` (an eliminated candidate or a contractor) a deal."""
-
-    day: int
-    by: str
-    target: str
-    value: float = 1.0
-    note: str = ""
-    kind: str = field(default="offer", init=False)
-
-    def describe(self) -> str:
-        return f"{self.by} offers {self.target} a deal (value {self.value:g})"
-
-
-Event = Endorse | Neutral | ActivistsDefect | ContractorRealign | Offer
-EVENT_KINDS = {
-    "endorse": Endorse, "neutral": Neutral, "activists_defect": ActivistsDefect,
-    "contractor_realign": ContractorRealign, "offer": Offer,
-}
 
 
 @dataclass(frozen=True)
@@ -248,17 +155,14 @@ class Scenario:
         return tuple(c.name for c in self.candidates if not c.finalist)
 
     def with_events(self, events) -> Scenario:
-        """A copy with another event list (validated like a file's)."""
-        from dataclasses import replace
-
-        data = replace(self, events=tuple(sorted(events, key=lambda e: e.day)))
-        _check_events(data, [(e, f"events[{i}]") for i, e in enumerate(data.events)])
-        return data
+        """A copy with another event list, checked like a file's (messages number the events
+        as given, from 0); events are kept sorted by day (stable)."""
+        events = list(events)
+        check_event_list(self, events)
+        return replace(self, events=tuple(sorted(events, key=lambda e: e.day)))
 
     def with_parameters(self, **values) -> Scenario:
         """A copy whose ``[parameters]`` overrides are updated with ``values`` (checked)."""
-        from dataclasses import replace
-
         merged = {**self.parameters, **values}
         try:
             Params.from_mapping(merged)
@@ -268,11 +172,6 @@ class Scenario:
 
 
 # --------------------------------------------------------------------------- the loader
-def builtin_names() -> list[str]:
-    """Names of the built-in scenarios (the TOML files shipped in this package)."""
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
-
-
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name, or a scenario file by path.
 
@@ -346,7 +245,7 @@ def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[s
     return merged
 
 
-class _Reader:
+class TableReader:
     """Typed access to one TOML table that records the field path for error messages."""
 
     error: type[ScenarioError] = ScenarioError
@@ -441,7 +340,7 @@ class _Reader:
         return v
 
 
-def _contractor_sector(r: _Reader, sector_names: list[str]) -> str | None:
+def _contractor_sector(r: TableReader, sector_names: list[str]) -> str | None:
     if not r.has("sector"):
         return None
     if not sector_names:
@@ -470,7 +369,7 @@ _TOP = {
 
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     """Validate a parsed TOML document and build a :class:`Scenario` (see ``docs/scenarios.md``)."""
-    top = _Reader(data, "", source, _TOP)
+    top = TableReader(data, "", source, _TOP)
     name = top.str("name", required=True)
     roll = top.int("roll", required=True, low=1)
     election_day = top.int("election_day", required=True, low=2, high=365)
@@ -481,7 +380,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         top.fail("candidates", "at least two [[candidates]] are required")
     cands_raw = []
     for i, c in enumerate(raw_cands):
-        r = _Reader(c, f"candidates[{i}]", source,
+        r = TableReader(c, f"candidates[{i}]", source,
                     {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
         cands_raw.append(r)
     names = []
@@ -507,7 +406,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             activists=r.int("activists", default=0, low=0), lean=r.float("lean", default=0.5, low=0, high=1),
             full_name=r.str("full_name", default=n)))
 
-    r1 = _Reader(top.table_of("round1"), "round1", source,
+    r1 = TableReader(top.table_of("round1"), "round1", source,
                  {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
     blank = r1.int("blank", default=0, low=0)
     ballots = sum(c.votes for c in candidates) + blank
@@ -525,14 +424,14 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     # sectors
     sectors = []
     for i, s in enumerate(top.list("sectors")):
-        r = _Reader(s, f"sectors[{i}]", source,
+        r = TableReader(s, f"sectors[{i}]", source,
                     {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
         sname = r.str("name", required=True)
         if any(x.name == sname for x in sectors):
             r.fail("name", f"duplicate sector {sname!r}")
         votes = None
         if r.has("votes"):
-            vt = _Reader(r.table_of("votes"), f"sectors[{i}].votes", source, {n: "" for n in names})
+            vt = TableReader(r.table_of("votes"), f"sectors[{i}].votes", source, {n: "" for n in names})
             votes = {k: vt.float(k, low=0) for k in vt.table}
             if sum(votes.values()) <= 0:
                 r.fail("votes", "the round-1 split must have a positive total")
@@ -550,7 +449,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     # contractors
     contractors = []
     for i, c in enumerate(top.list("contractors")):
-        r = _Reader(c, f"contractors[{i}]", source,
+        r = TableReader(c, f"contractors[{i}]", source,
                     {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
         cname = r.str("name", required=True)
         if any(x.name == cname for x in contractors) or cname in names:
@@ -573,7 +472,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     # institutions
     institutions = []
     for i, t in enumerate(top.list("institutions")):
-        r = _Reader(t, f"institutions[{i}]", source, {"name": "", "sectors": "", "reach": ""})
+        r = TableReader(t, f"institutions[{i}]", source, {"name": "", "sectors": "", "reach": ""})
         iname = r.str("name", required=True)
         if iname in names or any(x.name == iname for x in institutions) or any(c.name == iname for c in contractors):
             r.fail("name", f"duplicate name {iname!r}; an institution cannot share a candidate's, "
@@ -612,14 +511,14 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     # observed
     observed = None
     if top.has("observed"):
-        r = _Reader(top.table_of("observed"), "observed", source,
+        r = TableReader(top.table_of("observed"), "observed", source,
                     {"votes": "", "turnout": "", "source": "", "patterns": ""})
-        vt = _Reader(r.table_of("votes"), "observed.votes", source, {f: "" for f in finalists})
+        vt = TableReader(r.table_of("votes"), "observed.votes", source, {f: "" for f in finalists})
         stats = ["share_a", "share_b", "turnout", "margin"] + [
             f"sector.{s.name}.{k}" for s in sectors for k in ("share_a", "turnout", "turnout_change")]
         patterns = []
         for i, pt in enumerate(r.list("patterns")):
-            pr = _Reader(pt, f"observed.patterns[{i}]", source, {"stat": "", "op": "", "value": "", "note": ""})
+            pr = TableReader(pt, f"observed.patterns[{i}]", source, {"stat": "", "op": "", "value": "", "note": ""})
             patterns.append(Pattern(stat=pr.str("stat", required=True, choices=stats),
                                     op=pr.str("op", required=True, choices=["<", ">"]),
                                     value=pr.float("value", required=True), note=pr.str("note", default="")))
@@ -629,7 +528,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         if sum(observed.votes.values()) > roll:
             vt.fail("", f"observed votes exceed the roll ({roll})")
 
-    rr = _Reader(top.table_of("rules"), "rules", source,
+    rr = TableReader(top.table_of("rules"), "rules", source,
                  {"turnout": "turnout probability rule", "choice": "vote choice rule"})
     rules = {}
     for k in rr.table:
@@ -650,82 +549,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         sources=dict(srcs), rules=rules, path=source)
 
     # events
-    events = []
-    for i, e in enumerate(top.list("events")):
-        events.append((_parse_event(e, f"events[{i}]", source, partial), f"events[{i}]"))
-    _check_events(partial, events)
-    order = sorted(range(len(events)), key=lambda k: events[k][0].day)
-    from dataclasses import replace
-
-    return replace(partial, events=tuple(events[k][0] for k in order))
-
-
-def _parse_event(e: Any, path: str, source: str, scn: Scenario) -> Event:
-    if not isinstance(e, dict):
-        raise ScenarioError(source, path, "expected a table ([[events]])")
-    kind = e.get("kind")
-    if not isinstance(kind, str) or kind not in EVENT_KINDS:
-        raise ScenarioError(source, f"{path}.kind", f"{kind!r} is not an event kind; allowed: "
-                            f"{', '.join(EVENT_KINDS)}")
-    names = [c.name for c in scn.candidates]
-    elim = list(scn.eliminated)
-    fin = list(scn.finalists)
-    last = scn.election_day - 1
-    common = {"kind": "", "day": "", "note": ""}
-    fields = {
-        "endorse": {"by": "", "for": "", "strength": ""},
-        "neutral": {"by": ""},
-        "activists_defect": {"from": "", "to": "", "share": "", "until": ""},
-        "contractor_realign": {"contractor": "", "patron": "", "to": ""},
-        "offer": {"by": "", "to": "", "value": ""},
-    }[kind]
-    r = _Reader(e, path, source, {**common, **fields})
-    day = r.int("day", required=True)
-    if not 1 <= day <= last:
-        r.fail("day", f"{day} is not a campaign day; allowed: 1..{last} (round 1 is day 0, "
-               f"the runoff is day {scn.election_day})")
-    note = r.str("note", default="")
-    if kind == "endorse":
-        endorsers = elim + [i.name for i in scn.institutions]
-        return Endorse(day=day, by=r.str("by", required=True, choices=endorsers),
-                       target=r.str("for", required=True, choices=fin),
-                       strength=r.float("strength", default=1.0, low=0, high=1, open_low=True), note=note)
-    if kind == "neutral":
-        return Neutral(day=day, by=r.str("by", required=True, choices=elim), note=note)
-    if kind == "activists_defect":
-        src = r.str("from", required=True, choices=names)
-        tgt = r.str("to", required=True, choices=fin)
-        if src == tgt:
-            r.fail("to", "must differ from 'from'")
-        until = r.int("until", default=day)
-        if not day <= until <= last:
-            r.fail("until", f"{until} is not allowed; allowed: {day}..{last} (from 'day' to the last campaign day)")
-        return ActivistsDefect(day=day, until=until, source=src, target=tgt,
-                               share=r.float("share", required=True, low=0, high=1, open_low=True), note=note)
-    if kind == "contractor_realign":
-        if r.has("contractor") == r.has("patron"):
-            r.fail("contractor", "give exactly one of 'contractor' (a name) or 'patron' (all of a candidate's)")
-        con = r.str("contractor", choices=[c.name for c in scn.contractors]) if r.has("contractor") else None
-        pat = r.str("patron", choices=names) if r.has("patron") else None
-        if pat is not None and not any(c.patron == pat for c in scn.contractors):
-            r.fail("patron", f"{pat} has no contractors in this scenario")
-        return ContractorRealign(day=day, target=r.str("to", required=True, choices=fin + [SIT_OUT]),
-                                 contractor=con, patron=pat, note=note)
-    # offer
-    return Offer(day=day, by=r.str("by", required=True, choices=fin),
-                 target=r.str("to", required=True, choices=elim + [c.name for c in scn.contractors]),
-                 value=r.float("value", default=1.0, low=0, high=1, open_low=True), note=note)
-
-
-def _check_events(scn: Scenario, events: list[tuple[Event, str]]) -> None:
-    """Cross-event checks: a candidate declares (endorse or neutral) at most once."""
-    declared: dict[str, str] = {}
-    for ev, path in events:
-        if not 1 <= ev.day <= scn.election_day - 1:
-            raise ScenarioError(scn.path, f"{path}.day", f"{ev.day} is not a campaign day; allowed: "
-                                f"1..{scn.election_day - 1}")
-        if isinstance(ev, (Endorse, Neutral)) and ev.by in {c.name for c in scn.candidates}:
-            if ev.by in declared:
-                raise ScenarioError(scn.path, f"{path}.by", f"{ev.by} already declared in {declared[ev.by]}; "
-                                    "a candidate endorses or declares neutrality at most once")
-            declared[ev.by] = path
+    raw_events = top.list("events")
+    paths = [f"events[{i}]" for i in range(len(raw_events))]
+    events = [parse_event(e, partial, path, source) for e, path in zip(raw_events, paths, strict=True)]
+    check_event_list(partial, events, paths)
+    return replace(partial, events=tuple(sorted(events, key=lambda e: e.day)))

@@ -1,6 +1,6 @@
 """Exercise presets for the app's exercise mode (``?exercise=NAME``).
 
-Each ``scenarios/exercises/NAME.toml`` gives a title, the exercise folder it belongs to, the
+Each ``scenarios/exercises/NAME.toml`` (data shipped in :mod:`runoff_abm.scenarios`) gives a title, the exercise folder it belongs to, the
 preset scenario and member count, the controls the exercise needs (parameter names, plus
 ``seed``, ``members``, ``events``, ``compare``, ``replicates``, ``upload``) and the instructions
 (Markdown) shown beside them.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-from model.params import PARAM_SPECS
-from scenarios.loader import ScenarioError, builtin_names
+from runoff_abm.model.errors import ScenarioError
+from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.scenarios import BUILTIN_DIR, builtin_names
 
 __all__ = ["Exercise", "exercise_names", "load_exercise", "SPECIAL_CONTROLS"]
 
-DIR = Path(__file__).resolve().parent / "exercises"
+DIR = BUILTIN_DIR / "exercises"
 SPECIAL_CONTROLS = ("seed", "members", "events", "compare", "replicates", "upload")
 
 

@@ -1,0 +1,561 @@
+"""Event kinds between the rounds, each declared once.
+
+An event kind is a frozen dataclass registered with :func:`event_kind`. Its fields are declared
+with :func:`field` (TOML key, type, plain-language label, meaning, default, range, which names
+it may refer to); its behaviour is the methods :meth:`Event.check` (rules across fields and
+scenario), :meth:`Event.apply` (what happens in the model on its day) and :meth:`Event.describe`.
+Everything else is derived from that one declaration:
+
+- the scenario loader parses ``[[events]]`` tables with :func:`parse_event`;
+- sweep specs parse their event factors with the same function;
+- the app's event editor lists :data:`EVENT_KINDS`, shows :attr:`Event.fields` with their labels
+  and the choices of :func:`choices`, and checks edits with :func:`parse_event`;
+- ``docs/scenarios.md``'s event reference is :func:`markdown_reference`;
+- results and share links record events as :meth:`Event.to_table` (TOML/JSON tables that
+  :func:`parse_event` reads back).
+
+Adding an event kind is one declaration in this module (or, for a test or an extension, anywhere
+that calls :func:`event_kind`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from runoff_abm.model.errors import ScenarioError, clean_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runoff_abm.model.scenario import Scenario
+
+__all__ = [
+    "Event", "EventField", "EVENT_KINDS", "event_kind", "unregister_event_kind", "field", "parse_event",
+    "choices", "name_sets", "blank_event", "markdown_reference", "SIT_OUT",
+    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer",
+]
+
+#: The target of a ``contractor_realign`` event that sits the runoff out.
+SIT_OUT = "none"
+
+#: Field types: a campaign day, a number in a range, a name from the scenario, free text.
+FIELD_TYPES = ("day", "number", "name", "text")
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class EventField:
+    """The declaration of one field of an event kind.
+
+    Attributes:
+        name: the dataclass attribute.
+        key: the field's key in a scenario file (e.g. ``for`` for the attribute ``target``).
+        type: one of :data:`FIELD_TYPES`.
+        label: what the app shows, in plain words.
+        meaning: one sentence for the docs and the app's help.
+        required: whether a file must give it.
+        default: the value when not given (None = absent).
+        low, high, open_low: the allowed range of a number (``(low, high]`` when ``open_low``).
+        names: for a name field, which of the scenario's name sets it may take (see
+            :func:`name_sets`).
+    """
+
+    name: str
+    key: str
+    type: str
+    label: str
+    meaning: str
+    required: bool
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    names: tuple[str, ...] = ()
+
+    def range_text(self) -> str:
+        """The allowed range of a number field, e.g. ``(0, 1]``."""
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return f"{'(' if self.open_low else '['}{lo}, {hi}]"
+
+
+def field(key: str | None = None, *, type: str, label: str, meaning: str, default: Any = _REQUIRED,
+          low: float | None = None, high: float | None = None, open_low: bool = False,
+          names: Sequence[str] = ()) -> Any:
+    """Declare a field of an event kind (use as the dataclass field's default).
+
+    Args:
+        key: the TOML key when it differs from the attribute name.
+        type: ``"day"``, ``"number"``, ``"name"`` or ``"text"``.
+        label: plain-language label (the app shows it).
+        meaning: one sentence (docs and help).
+        default: the value when a file omits the field; omit for a required field.
+        low, high, open_low: allowed range of a number.
+        names: for a name field, the scenario name sets allowed (``finalist``, ``eliminated``,
+            ``candidate``, ``contractor``, ``institution``, ``patron``, ``sit_out``).
+    """
+    if type not in FIELD_TYPES:
+        raise ValueError(f"field type {type!r}; allowed: {', '.join(FIELD_TYPES)}")
+    meta = {"key": key, "type": type, "label": label, "meaning": meaning, "required": default is _REQUIRED,
+            "low": low, "high": high, "open_low": open_low, "names": tuple(names)}
+    return dataclasses.field(default=None if default is _REQUIRED else default, metadata={"event": meta})
+
+
+#: Every registered event kind by its name in scenario files, in declaration order.
+EVENT_KINDS: dict[str, type[Event]] = {}
+
+
+def event_kind(name: str, *, label: str, meaning: str) -> Callable[[type], type]:
+    """Class decorator: make ``cls`` a frozen keyword-only dataclass and register it as event
+    kind ``name`` (its ``kind`` in scenario files), with a plain ``label`` and a ``meaning``."""
+
+    def register(cls: type) -> type:
+        cls = dataclass(frozen=True, kw_only=True)(cls)
+        declared = []
+        for f in dataclasses.fields(cls):
+            meta = f.metadata.get("event")
+            if meta is None:
+                continue
+            declared.append(EventField(name=f.name, key=meta["key"] or f.name, type=meta["type"],
+                                       label=meta["label"], meaning=meta["meaning"], required=meta["required"],
+                                       default=f.default, low=meta["low"], high=meta["high"],
+                                       open_low=meta["open_low"], names=meta["names"]))
+        # the editor's order: day first, the kind's own fields, the note last
+        order = [f for f in declared if f.name == "day"] + [f for f in declared if f.name not in ("day", "note")] \
+            + [f for f in declared if f.name == "note"]
+        cls.kind = name
+        cls.label = label
+        cls.meaning = meaning
+        cls.fields = tuple(order)
+        EVENT_KINDS[name] = cls
+        return cls
+
+    return register
+
+
+def unregister_event_kind(name: str) -> None:
+    """Remove event kind ``name`` (for tests that declare a kind of their own)."""
+    EVENT_KINDS.pop(name, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event kind: a day, a note, and the behaviour hooks.
+
+    Subclasses are declared with :func:`event_kind` and :func:`field`.
+    """
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    meaning: ClassVar[str] = ""
+    fields: ClassVar[tuple[EventField, ...]] = ()
+
+    day: int = field(type="day", label="day", meaning="campaign day on which the event happens (round 1 is day 0)")
+    note: str = field(type="text", label="note", meaning="free text: what happened and its source", default="")
+
+    # ------------------------------------------------------------------ behaviour hooks
+    def check(self, scn: Scenario) -> None:
+        """Rules across fields and with the scenario; raise :class:`EventFieldError` (key, message)."""
+
+    def active_on(self, day: int) -> bool:
+        """Whether the event acts on campaign day ``day``."""
+        return day == self.day
+
+    def apply(self, model: Any, index: int) -> None:
+        """Act on ``model`` today; ``index`` is the event's position (it keys its random stream)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One sentence for logs and timelines."""
+        return f"{self.label}: " + ", ".join(f"{f.label} {getattr(self, f.name)}" for f in self.fields
+                                                 if f.name not in ("day", "note"))
+
+    def short(self) -> str:
+        """A few words for a marker on a time axis."""
+        return self.describe()
+
+    # ------------------------------------------------------------------ derived
+    def names(self) -> set[str]:
+        """Every scenario name this event refers to (candidates, contractors, institutions)."""
+        return {getattr(self, f.name) for f in self.fields if f.type == "name" and getattr(self, f.name)}
+
+    def to_table(self) -> dict[str, Any]:
+        """The event as a scenario-file table (``parse_event`` reads it back)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in self.fields:
+            value = getattr(self, f.name)
+            if value is None or (f.name == "note" and not value):
+                continue
+            out[f.key] = value
+        return out
+
+
+class EventFieldError(Exception):
+    """Raised by :meth:`Event.check`: the TOML key at fault and the message."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+# --------------------------------------------------------------------------- names and parsing
+def name_sets(scn: Scenario) -> dict[str, list[str]]:
+    """The scenario's name sets that name fields draw on."""
+    return {
+        "finalist": list(scn.finalists),
+        "eliminated": list(scn.eliminated),
+        "candidate": [c.name for c in scn.candidates],
+        "contractor": [c.name for c in scn.contractors],
+        "institution": [i.name for i in scn.institutions],
+        "patron": [c.name for c in scn.candidates if any(k.patron == c.name for k in scn.contractors)],
+        "sit_out": [SIT_OUT],
+    }
+
+
+def choices(spec: EventField, scn: Scenario) -> list[str]:
+    """The allowed values of a name field (or the campaign days of a day field), as text."""
+    if spec.type == "day":
+        return [str(d) for d in range(1, scn.election_day)]
+    sets = name_sets(scn)
+    out: list[str] = []
+    for s in spec.names:
+        out += [n for n in sets[s] if n not in out]
+    return out
+
+
+def _convert(spec: EventField, value: Any, scn: Scenario) -> Any:
+    """``value`` checked against ``spec``; raises EventFieldError. Text from the app's fields is
+    accepted for days and numbers."""
+    if spec.type == "day":
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise EventFieldError(spec.key, f"{clean_text(value)} is not a whole number; allowed: "
+                                      f"1..{scn.election_day - 1}") from None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise EventFieldError(spec.key, f"expected a whole number, got {clean_text(value)}")
+        if not 1 <= value <= scn.election_day - 1:
+            raise EventFieldError(spec.key, f"{value} is not a campaign day; allowed: 1..{scn.election_day - 1} "
+                                  f"(round 1 is day 0, the runoff is day {scn.election_day})")
+        return value
+    if spec.type == "number":
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise EventFieldError(spec.key, f"{clean_text(value)} is not a number; allowed: "
+                                      f"{spec.range_text()}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise EventFieldError(spec.key, f"expected a number, got {clean_text(value)}")
+        value = float(value)
+        if (spec.low is not None and (value < spec.low or (spec.open_low and value <= spec.low))) or \
+                (spec.high is not None and value > spec.high):
+            raise EventFieldError(spec.key, f"{value:g} is out of range; allowed: {spec.range_text()}")
+        return value
+    if not isinstance(value, str):
+        raise EventFieldError(spec.key, f"expected a string, got {clean_text(value)}")
+    if spec.type == "name":
+        allowed = choices(spec, scn)
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise EventFieldError(spec.key, f"{clean_text(value)} is not allowed{hint}; allowed: "
+                                  f"{', '.join(allowed) or '(none in this scenario)'}")
+    return value
+
+
+def parse_event(table: Any, scn: Scenario, path: str = "events[0]", source: str | None = None) -> Event:
+    """Validate one event table (``kind`` plus the kind's fields) against scenario ``scn``.
+
+    Args:
+        table: the parsed TOML table (values may also be text, as typed in the app).
+        scn: the scenario the event belongs to (for days and names).
+        path: the table's place in the file, for messages (e.g. ``events[3]``).
+        source: the file, for messages (default: the scenario's path).
+
+    Raises:
+        ScenarioError: naming ``path.key``, what is wrong and what is allowed.
+    """
+    src = scn.path if source is None else source
+    if not isinstance(table, Mapping):
+        raise ScenarioError(src, path, "expected a table ([[events]])")
+    kind = table.get("kind")
+    if not isinstance(kind, str) or kind not in EVENT_KINDS:
+        raise ScenarioError(src, f"{path}.kind", f"{clean_text(kind)} is not an event kind; allowed: "
+                            f"{', '.join(EVENT_KINDS)}")
+    cls = EVENT_KINDS[kind]
+    by_key = {f.key: f for f in cls.fields}
+    for key in table:
+        if key != "kind" and key not in by_key:
+            close = difflib.get_close_matches(str(key), list(by_key), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(src, f"{path}.{clean_text(key, 40)[1:-1]}",
+                                f"unknown field{hint}; allowed here: kind, {', '.join(by_key)}")
+    values = {}
+    try:
+        for f in cls.fields:
+            if f.key not in table:
+                if f.required:
+                    allowed = f"; allowed: {', '.join(choices(f, scn))}" if f.type == "name" else ""
+                    raise EventFieldError(f.key, f"required field is missing ({f.label}){allowed}")
+                values[f.name] = f.default
+                continue
+            values[f.name] = _convert(f, table[f.key], scn)
+        event = cls(**values)
+        event.check(scn)
+    except EventFieldError as err:
+        raise ScenarioError(src, f"{path}.{err.key}", err.message) from None
+    return event
+
+
+def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
+    """A new event of ``kind`` on day 1 with the first allowed values, for the editor to change.
+
+    Among the allowed combinations it prefers one that keeps the event list valid together with
+    ``taken`` (e.g. an endorsement by a candidate who has not declared yet).
+
+    Raises:
+        ScenarioError: when the scenario has nothing this kind of event could name.
+    """
+    if kind not in EVENT_KINDS:
+        raise ScenarioError(scn.path, "events.kind", f"{clean_text(kind)} is not an event kind; allowed: "
+                            f"{', '.join(EVENT_KINDS)}")
+    cls = EVENT_KINDS[kind]
+    options = []
+    for f in cls.fields:
+        if f.name == "day":
+            options.append([1])
+        elif f.type == "name" and (f.required or f.default is None):
+            allowed = choices(f, scn)
+            options.append(allowed + ([None] if not f.required else []))
+        else:
+            options.append([f.default])
+    first_valid = None
+    for combo in itertools.islice(itertools.product(*options), 2000):
+        values = dict(zip([f.name for f in cls.fields], combo, strict=True))
+        if any(v is None and f.required for f, v in zip(cls.fields, combo, strict=True)):
+            continue
+        event = cls(**values)
+        try:
+            event.check(scn)
+        except EventFieldError:
+            continue
+        first_valid = first_valid or event
+        try:
+            check_event_list(scn, list(taken) + [event])
+        except ScenarioError:
+            continue
+        return event
+    if first_valid is not None:
+        return first_valid
+    raise ScenarioError(scn.path, "events.kind", f"this scenario has nothing a {cls.label} event could name")
+
+
+def check_event_list(scn: Scenario, events: Sequence[Event], paths: Sequence[str] | None = None) -> None:
+    """Rules across events: each event's own check, and a candidate declares (endorses or stays
+    neutral) at most once. ``paths`` name the events in messages (default ``events[i]``)."""
+    paths = paths or [f"events[{i}]" for i in range(len(events))]
+    declared: dict[str, str] = {}
+    candidates = {c.name for c in scn.candidates}
+    for ev, path in zip(events, paths, strict=True):
+        for f in ev.fields:
+            value = getattr(ev, f.name)
+            if value is None and not f.required:
+                continue
+            try:
+                _convert(f, value, scn)
+            except EventFieldError as err:
+                raise ScenarioError(scn.path, f"{path}.{err.key}", err.message) from None
+        try:
+            ev.check(scn)
+        except EventFieldError as err:
+            raise ScenarioError(scn.path, f"{path}.{err.key}", err.message) from None
+        if getattr(ev, "declares", False) and ev.by in candidates:
+            if ev.by in declared:
+                raise ScenarioError(scn.path, f"{path}.by", f"{ev.by} already declared in {declared[ev.by]}; "
+                                    "a candidate endorses or declares neutrality at most once")
+            declared[ev.by] = path
+
+
+def markdown_reference() -> str:
+    """The event reference of ``docs/scenarios.md``: every kind with its fields (generated)."""
+    out = []
+    for name, cls in EVENT_KINDS.items():
+        out += [f"### `{name}`: {cls.label}", "", cls.meaning, "",
+                "| field | type | required | default | allowed | meaning |", "|---|---|---|---|---|---|"]
+        for f in cls.fields:
+            if f.type == "number":
+                allowed = f.range_text()
+            elif f.type == "name":
+                allowed = " or ".join(f.names).replace("_", " ") + " names"
+            elif f.type == "day":
+                allowed = "1 .. election_day - 1"
+            else:
+                allowed = "any text"
+            default = "" if f.required else ("" if f.default in (None, "") else f"{f.default!r}")
+            out.append(f"| `{f.key}` | {f.type} | {'yes' if f.required else 'no'} | {default} | {allowed} "
+                       f"| {f.meaning} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- the kinds
+@event_kind("endorse", label="endorsement",
+            meaning="An eliminated candidate or an institution endorses a finalist. A candidate's own "
+                    "voters (an institution's reached members) move toward the finalist and are "
+                    "mobilised; its activists follow with some probability; its contractors weigh "
+                    "the endorsement when they choose.")
+class Endorse(Event):
+    """``by`` (an eliminated candidate or institution) endorses finalist ``target``."""
+
+    declares: ClassVar[bool] = True
+    by: str = field(type="name", label="who endorses", names=("eliminated", "institution"),
+                    meaning="the eliminated candidate or institution that endorses")
+    target: str = field("for", type="name", label="endorses", names=("finalist",),
+                        meaning="the finalist endorsed")
+    strength: float = field(type="number", label="strength", default=1.0, low=0.0, high=1.0, open_low=True,
+                            meaning="how strongly: 1 = a full, public call to vote; scales the effect on "
+                                    "voters, activists and contractors")
+
+    def apply(self, model: Any, index: int) -> None:
+        model.endorse(self.by, model.finalists.index(self.target), self.strength, model.streams.get("event", index))
+
+    def describe(self) -> str:
+        return f"{self.by} endorses {self.target} (strength {self.strength:g})"
+
+    def short(self) -> str:
+        return f"{self.by} → {self.target}"
+
+
+@event_kind("neutral", label="neutrality",
+            meaning="An eliminated candidate declares no endorsement (vote by conscience). Its "
+                    "voters lose the cue to vote and are a little demobilised.")
+class Neutral(Event):
+    """Eliminated candidate ``by`` declares no endorsement."""
+
+    declares: ClassVar[bool] = True
+    by: str = field(type="name", label="who stays neutral", names=("eliminated",),
+                    meaning="the eliminated candidate who declares neutrality")
+
+    def apply(self, model: Any, index: int) -> None:
+        model.declare_neutral(self.by)
+
+    def describe(self) -> str:
+        return f"{self.by} declares neutrality"
+
+    def short(self) -> str:
+        return f"{self.by} neutral"
+
+
+@event_kind("activists_defect", label="activists defect",
+            meaning="A share of a candidate's activists move to a finalist's camp, spread evenly "
+                    "over the days from `day` to `until`.")
+class ActivistsDefect(Event):
+    """A ``share`` of ``source``'s activists move to ``target``'s camp over days day..until."""
+
+    source: str = field("from", type="name", label="activists of", names=("candidate",),
+                        meaning="the candidate whose activists move")
+    target: str = field("to", type="name", label="move to", names=("finalist",),
+                        meaning="the finalist whose camp they join")
+    share: float = field(type="number", label="share who move", low=0.0, high=1.0, open_low=True,
+                         meaning="fraction of the source's activists (at the first day) who move")
+    until: int = field(type="day", label="until day", default=None,
+                       meaning="last day of the move (default: the same day)")
+
+    def __post_init__(self) -> None:
+        if self.until is None:
+            object.__setattr__(self, "until", self.day)
+
+    def check(self, scn: Scenario) -> None:
+        if self.source == self.target:
+            raise EventFieldError("to", "must differ from 'from'")
+        if not self.day <= self.until <= scn.election_day - 1:
+            raise EventFieldError("until", f"{self.until} is not allowed; allowed: {self.day}.."
+                                  f"{scn.election_day - 1} (from 'day' to the last campaign day)")
+
+    def active_on(self, day: int) -> bool:
+        return self.day <= day <= self.until
+
+    def apply(self, model: Any, index: int) -> None:
+        model.defect_activists(index, self)
+
+    def describe(self) -> str:
+        span = f"days {self.day}-{self.until}" if self.until > self.day else f"day {self.day}"
+        return f"{self.share:.0%} of {self.source}'s activists move to {self.target} ({span})"
+
+    def short(self) -> str:
+        return f"{self.source} activists → {self.target}"
+
+
+@event_kind("contractor_realign", label="contractor realigns",
+            meaning="A named contractor, or all contractors of a patron, instruct their blocs for a "
+                    "finalist or sit the runoff out (`to = \"none\"`). Overrides their own choice.")
+class ContractorRealign(Event):
+    """A named contractor, or all contractors of ``patron``, switch to ``target`` or sit out."""
+
+    target: str = field("to", type="name", label="realigns to", names=("finalist", "sit_out"),
+                        meaning="the finalist the bloc is instructed for, or none (sit out)")
+    contractor: str | None = field(type="name", label="contractor", default=None, names=("contractor",),
+                                   meaning="one contractor by name (give this or patron)")
+    patron: str | None = field(type="name", label="all contractors of", default=None, names=("patron",),
+                               meaning="every contractor of this candidate (give this or contractor)")
+
+    def check(self, scn: Scenario) -> None:
+        if (self.contractor is None) == (self.patron is None):
+            raise EventFieldError("contractor", "give exactly one of 'contractor' (a name) or 'patron' "
+                                  "(all of a candidate's)")
+
+    def apply(self, model: Any, index: int) -> None:
+        side = -1 if self.target == SIT_OUT else model.finalists.index(self.target)
+        for c in model.contractors:
+            if c.name == self.contractor or (self.patron is not None and c.patron_name == self.patron):
+                c.align(side)
+
+    def describe(self) -> str:
+        who = self.contractor if self.contractor else f"all contractors of {self.patron}"
+        to = "sit out" if self.target == SIT_OUT else f"realign to {self.target}"
+        return f"{who} {to}"
+
+    def short(self) -> str:
+        who = self.contractor or f"{self.patron}'s contractors"
+        return f"{who} → {self.target}"
+
+
+@event_kind("offer", label="offer",
+            meaning="A finalist offers a deal to an eliminated candidate or a contractor. An "
+                    "undeclared candidate may accept it (and endorse); contractors weigh it when "
+                    "they choose.")
+class Offer(Event):
+    """Finalist ``by`` offers ``target`` (an eliminated candidate or a contractor) a deal."""
+
+    by: str = field(type="name", label="finalist offering", names=("finalist",),
+                    meaning="the finalist who makes the offer")
+    target: str = field("to", type="name", label="offered to", names=("eliminated", "contractor"),
+                        meaning="the eliminated candidate or contractor offered the deal")
+    value: float = field(type="number", label="value", default=1.0, low=0.0, high=1.0, open_low=True,
+                         meaning="worth of the deal: 1 = the most a finalist can offer (e.g. the No. 2 slot)")
+
+    def apply(self, model: Any, index: int) -> None:
+        side = model.finalists.index(self.by)
+        for c in model.contractors:
+            if c.name == self.target:
+                c.offers[side] = max(c.offers[side], self.value)
+        for cand in model.candidates:
+            if cand.name == self.target:
+                cand.receive_offer(side, self.value)
+        model.log(f"{self.by} offers {self.target} a deal (value {self.value:g})")
+
+    def describe(self) -> str:
+        return f"{self.by} offers {self.target} a deal (value {self.value:g})"
+
+    def short(self) -> str:
+        return f"{self.by} offers {self.target}"

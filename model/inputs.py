@@ -1,0 +1,80 @@
+"""One parser for each structural input that every front end shares: seed, member count,
+parameter overrides (``name=value``).
+
+The command line, the app, sweep specs and the Python API all call these, so a value is
+accepted or refused the same way everywhere, with the same one-line message
+(:class:`~runoff_abm.model.errors.InputError`, exit status 2 on the command line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runoff_abm.model.errors import InputError, ParameterError, clean_text
+from runoff_abm.model.params import parse_value
+
+__all__ = ["MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "parse_seed", "parse_members", "parse_overrides"]
+
+#: Seeds are non-negative integers below 2**63 (they are stored as int64 in result tables).
+MAX_SEED = 2**63 - 1
+#: The fewest members a run can have.
+MIN_MEMBERS = 2
+#: The most members one run may have (about 10 GB of state and graph); the app's limit is lower.
+MAX_MEMBERS = 5_000_000
+
+
+def _integer(value: Any, source: str, allowed: str) -> int:
+    """``value`` as an int (an int, an integral float or text of digits), or InputError."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().replace("_", "").replace(",", "")
+        if text.lstrip("+-").isdigit() and len(text) <= 40:
+            return int(text)
+    raise InputError(source, "", f"{clean_text(value, 40)} is not a whole number; allowed: {allowed}")
+
+
+def parse_seed(value: Any, source: str = "seed") -> int:
+    """A master seed: an integer in ``0 .. 2**63 - 1`` (text, int or integral float).
+
+    Raises:
+        InputError: naming ``source`` (e.g. ``--seed``) and what is allowed.
+    """
+    allowed = f"0 to {MAX_SEED} (2**63 - 1)"
+    seed = _integer(value, source, allowed)
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(source, "", f"{seed} is out of range; allowed: {allowed}")
+    return seed
+
+
+def parse_members(value: Any, source: str = "members", limit: int = MAX_MEMBERS, low: int = MIN_MEMBERS) -> int:
+    """A member count: an integer in ``low .. limit`` (text may use ``,`` or ``_`` separators).
+
+    Raises:
+        InputError: naming ``source`` and the allowed range.
+    """
+    n = _integer(value, source, f"{low:,} to {limit:,} members")
+    if not low <= n <= limit:
+        raise InputError(source, "", f"{n:,} is out of range; allowed: {low:,} to {limit:,} members")
+    return n
+
+
+def parse_overrides(items: Iterable[str], source: str = "--set") -> dict[str, float | int]:
+    """Parameter overrides from ``name=value`` texts (``--set``), each checked.
+
+    Raises:
+        InputError: for a malformed item, an unknown parameter or a value out of range.
+    """
+    out: dict[str, float | int] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"{source} {item}", "", "expected name=value (see `runoff params`)")
+        name, _, text = item.partition("=")
+        try:
+            out[name.strip()] = parse_value(name.strip(), text.strip())
+        except ParameterError as err:
+            raise InputError(f"{source} {item}", "", err.message) from None
+    return out
