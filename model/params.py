@@ -26,7 +26,8 @@ __all__ = ["Params", "ParamSpec", "ParameterError", "PARAM_SPECS", "param_spec",
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """Metadata of one parameter: name, type, default, range, unit, meaning, provenance."""
+    """Metadata of one parameter: name, type, default, range, unit, meaning, provenance, plain
+    label, level (basic or advanced) and what it shapes (population, graph or nothing)."""
 
     name: str
     type: type
@@ -37,6 +38,9 @@ class ParamSpec:
     meaning: str
     group: str
     source: str
+    label: str = ""
+    level: str = "advanced"
+    shapes: str = ""
 
     def check(self, value: Any) -> float | int:
         """Return ``value`` converted to this parameter's type, or raise ParameterError."""
@@ -63,18 +67,20 @@ class ParamSpec:
         return value
 
 
-def _p(default, low, high, unit, meaning, group, source="assumption"):
-    """Declare a parameter field: its default plus metadata for ParamSpec."""
+#: Levels of a parameter: ``basic`` ones are shown first (the app folds ``advanced`` ones).
+LEVELS = ("basic", "advanced")
+#: What a parameter shapes besides the dynamics: the influence graph, or the initial population
+#: (its draws). A sweep that varies none of these can reuse a replicate's population and graph.
+SHAPES = ("", "population", "graph")
+
+
+def _p(default, low, high, unit, meaning, group, source="assumption", *, label, level="advanced", shapes=""):
+    """Declare a parameter field: its default plus the metadata of its :class:`ParamSpec`."""
+    assert level in LEVELS and shapes in SHAPES, (level, shapes)
     return field(
         default=default,
-        metadata={
-            "low": low,
-            "high": high,
-            "unit": unit,
-            "meaning": meaning,
-            "group": group,
-            "source": source,
-        },
+        metadata={"low": low, "high": high, "unit": unit, "meaning": meaning, "group": group, "source": source,
+                  "label": label, "level": level, "shapes": shapes},
     )
 
 
@@ -89,119 +95,157 @@ class Params:
     # --- influence graph -------------------------------------------------------------------
     mean_degree: int = _p(10, 2, 200, "ties per member",
                           "mean number of social ties of a member in the influence graph", "graph",
-                          "assumption; order of typical core-discussion networks")
+                          "assumption; order of typical core-discussion networks",
+                          label="social ties per member", level="advanced", shapes="graph")
     sector_homophily: float = _p(0.85, 0.0, 1.0, "probability",
-                                 "chance that a tie stays inside the member's sector", "graph")
+                                 "chance that a tie stays inside the member's sector", "graph",
+                                 label="ties within one's own sector", level='advanced', shapes="graph")
     vote_homophily: float = _p(0.5, 0.0, 1.0, "probability",
                                "chance that a within-sector tie joins members with the same round-1 vote",
-                               "graph")
+                               "graph",
+                               label="ties among same-vote members", level="advanced", shapes="graph")
     local_ties: float = _p(0.5, 0.0, 1.0, "probability",
                            "chance that a within-group tie goes to a near neighbour (clustering)", "graph",
-                           "assumption; Watts-Strogatz-style local ties give clustering (Centola 2010)")
+                           "assumption; Watts-Strogatz-style local ties give clustering (Centola 2010)",
+                           label="clustering of ties", level="advanced", shapes="graph")
     activist_ties: int = _p(15, 0, 500, "ties per activist",
                             "extra ties of each activist to members of its sector (canvassing reach)",
-                            "graph")
+                            "graph",
+                            label="canvassing reach of an activist", level="advanced", shapes="graph")
     activist_camp_ties: int = _p(4, 0, 100, "ties per activist",
-                                 "ties of each activist to other activists (half to its own camp)", "graph")
+                                 "ties of each activist to other activists (half to its own camp)", "graph",
+                                 label="ties between activists", level="advanced", shapes="graph")
 
     # --- initial state --------------------------------------------------------------------
     habit_voter: float = _p(0.95, 0.0, 1.0, "probability",
                             "mean turnout propensity of a round-1 voter", "turnout",
-                            "Gerber, Green & Shachar 2003 (habit); assumption for the level")
+                            "Gerber, Green & Shachar 2003 (habit); assumption for the level",
+                            label="habit: round-1 voters vote again", level="basic", shapes="population")
     habit_abstainer: float = _p(0.08, 0.0, 1.0, "probability",
                                 "mean turnout propensity of a round-1 abstainer", "turnout",
-                                "Gerber, Green & Shachar 2003 (habit); assumption for the level")
+                                "Gerber, Green & Shachar 2003 (habit); assumption for the level",
+                                label="habit: round-1 abstainers stay home", level="advanced", shapes="population")
     propensity_concentration: float = _p(6.0, 0.5, 200.0, "Beta concentration",
                                          "concentration of the Beta draw of propensities (low = spread out)",
-                                         "turnout")
+                                         "turnout",
+                                         label="how alike members' habits are", level='advanced', shapes="population")
     orphan_demobilisation: float = _p(0.12, 0.0, 1.0, "fraction",
                                       "share of propensity lost by round-1 voters without a finalist (eliminated candidate or blank)",
-                                      "turnout", "assumption; 2011 derived: ~18.5% of eliminated vote stayed home")
+                                      "turnout", "assumption; 2011 derived: ~18.5% of eliminated vote stayed home",
+                                      label="eliminated candidates' voters lose interest", level='basic', shapes="population")
     bloc_habit_discount: float = _p(0.5, 0.0, 1.0, "fraction",
                                     "share of a bloc member's propensity that was the contractor's doing",
-                                    "contractors", "assumption (Nichter 2008: turnout buying)")
+                                    "contractors", "assumption (Nichter 2008: turnout buying)",
+                                    label="bloc members' own habit (without the broker)", level='advanced', shapes="population")
     daily_turnout_decay: float = _p(0.008, 0.0, 0.2, "fraction per day",
                                     "daily loss of propensity without contact (attention decay)", "turnout",
-                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap")
+                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap",
+                                    label="daily loss of interest", level="basic")
     social_turnout: float = _p(0.02, 0.0, 1.0, "fraction per day",
                                "daily pull of a propensity toward the mean of the member's neighbours",
-                               "turnout", "Fowler & Smirnov 2005 (social turnout)")
+                               "turnout", "Fowler & Smirnov 2005 (social turnout)",
+                               label="neighbours pull turnout", level="advanced")
     finalist_loyalty: float = _p(0.96, 0.5, 1.0, "probability",
-                                 "mean leaning of a finalist's round-1 voter toward that finalist", "leaning")
+                                 "mean leaning of a finalist's round-1 voter toward that finalist", "leaning",
+                                 label="finalists' voters stay loyal", level='advanced', shapes="population")
     leaning_concentration: float = _p(6.0, 0.5, 200.0, "Beta concentration",
-                                      "concentration of the Beta draw of initial leanings", "leaning")
+                                      "concentration of the Beta draw of initial leanings", "leaning",
+                                      label="how decided voters are", level="advanced", shapes="population")
     sector_weight: float = _p(0.6, 0.0, 1.0, "weight",
                               "weight of the sector's leaning (vs the eliminated candidate's) in an "
-                              "orphaned voter's initial leaning", "leaning")
+                              "orphaned voter's initial leaning", "leaning",
+                              label="sector shapes the leaning of orphaned voters", level="advanced", shapes="population")
     susceptibility_mean: float = _p(0.5, 0.0, 1.0, "weight",
-                                    "mean susceptibility of members to influence and canvassing", "leaning")
+                                    "mean susceptibility of members to influence and canvassing", "leaning",
+                                    label="how open members are to influence", level="advanced", shapes="population")
 
     # --- social influence -----------------------------------------------------------------
     confidence_bound: float = _p(0.35, 0.0, 1.0, "leaning units",
                                  "bounded-confidence radius: neighbours farther than this are ignored "
                                  "(1 = DeGroot averaging)", "influence",
-                                 "Deffuant et al. 2000; Hegselmann & Krause 2002")
+                                 "Deffuant et al. 2000; Hegselmann & Krause 2002",
+                                 label="listen only to similar opinions (radius)", level="basic")
     influence_rate: float = _p(0.3, 0.0, 1.0, "fraction per day",
                                "daily step of a leaning toward its confidence-set mean (times susceptibility)",
-                               "influence", "DeGroot 1974 (convex combination); assumption for the level")
+                               "influence", "DeGroot 1974 (convex combination); assumption for the level",
+                               label="speed of social influence", level="basic")
 
     # --- activists ------------------------------------------------------------------------
     canvass_rate: float = _p(0.25, 0.0, 1.0, "probability per tie per day",
-                             "chance that an activist contacts a given neighbour on a day", "activists")
+                             "chance that an activist contacts a given neighbour on a day", "activists",
+                             label="how often activists canvass a tie", level="basic")
     canvass_turnout: float = _p(0.03, 0.0, 1.0, "fraction per contact",
                                 "share of the remaining gap to certain turnout closed by one contact",
-                                "activists", "assumption; canvassing field experiments: a few points")
+                                "activists", "assumption; canvassing field experiments: a few points",
+                                label="turnout effect of a canvass contact", level="advanced")
     canvass_pull: float = _p(0.05, 0.0, 1.0, "fraction per contact",
                              "share of the gap to the activist's camp closed by one contact (times susceptibility)",
-                             "activists")
+                             "activists",
+                             label="persuasion of a canvass contact", level="advanced")
     contagion_threshold: int = _p(2, 1, 50, "activist neighbours",
                                   "fellow activists in a camp needed before an orphaned activist may join it",
-                                  "activists", "Centola & Macy 2007 (complex contagion, k >= 2)")
+                                  "activists", "Centola & Macy 2007 (complex contagion, k >= 2)",
+                                  label="activist friends needed to switch camps", level="basic")
     contagion_prob: float = _p(0.3, 0.0, 1.0, "probability per day",
                                "chance that an orphaned activist over the threshold switches on a day",
-                               "activists")
+                               "activists",
+                               label="daily chance an activist switches", level="advanced")
     activist_follow: float = _p(0.6, 0.0, 1.0, "probability",
                                 "chance that an activist follows its candidate's endorsement (times strength)",
-                                "activists")
+                                "activists",
+                                label="activists follow their candidate's endorsement", level='basic')
 
     # --- endorsements and offers ----------------------------------------------------------
     endorsement_trust: float = _p(0.25, 0.0, 1.0, "fraction",
                                   "share of the gap to the endorsed finalist closed by an endorsement of "
                                   "strength 1 (times susceptibility)", "endorsements",
-                                  "Kousser et al. 2015: direct effect ~10 points")
+                                  "Kousser et al. 2015: direct effect ~10 points",
+                                  label="voters follow an endorsement", level="basic")
     endorsement_mobilisation: float = _p(0.1, 0.0, 1.0, "fraction",
                                          "share of the gap to certain turnout closed by an endorsement of strength 1",
-                                         "endorsements")
+                                         "endorsements",
+                                         label="an endorsement brings voters out", level="advanced")
     neutral_demobilisation: float = _p(0.05, 0.0, 1.0, "fraction",
-                                       "share of propensity lost by a neutral candidate's voters", "endorsements")
+                                       "share of propensity lost by a neutral candidate's voters", "endorsements",
+                                       label="neutrality keeps voters home", level="advanced")
     offer_acceptance: float = _p(0.3, 0.0, 1.0, "probability per day",
                                  "daily chance that an undeclared candidate accepts an offer of value 1",
-                                 "endorsements")
+                                 "endorsements",
+                                 label="daily chance a candidate takes an offer", level="basic")
 
     # --- contractors ----------------------------------------------------------------------
     contractor_compliance: float = _p(0.85, 0.0, 1.0, "probability",
                                       "share of a bloc that votes as instructed (when the scenario gives none)",
-                                      "contractors", "assumption; Stokes et al. 2013 (imperfect monitoring)")
+                                      "contractors", "assumption; Stokes et al. 2013 (imperfect monitoring)",
+                                      label="bloc members vote as told", level="basic")
     contractor_capacity: float = _p(0.7, 0.0, 1.0, "probability",
                                     "chance that an active contractor brings out a bloc member who would "
-                                    "otherwise stay home", "contractors")
+                                    "otherwise stay home", "contractors",
+                                    label="broker brings out bloc members", level="basic")
     contractor_decision_rate: float = _p(0.35, 0.0, 1.0, "probability per day",
                                          "daily chance that an orphaned contractor settles its choice",
-                                         "contractors")
+                                         "contractors",
+                                         label="daily chance a broker decides", level="advanced")
     contractor_offer_weight: float = _p(2.0, 0.0, 20.0, "utility per unit offer",
-                                        "weight of a finalist's offer in a contractor's choice", "contractors")
+                                        "weight of a finalist's offer in a contractor's choice", "contractors",
+                                        label="weight of an offer for a broker", level="advanced")
     contractor_endorse_weight: float = _p(1.5, 0.0, 20.0, "utility per unit strength",
                                           "weight of the patron's endorsement in a contractor's choice",
-                                          "contractors")
+                                          "contractors",
+                                          label="weight of the patron's word for a broker", level='advanced')
     contractor_lean_weight: float = _p(3.0, 0.0, 20.0, "utility",
-                                       "weight of the bloc's own leaning in a contractor's choice", "contractors")
+                                       "weight of the bloc's own leaning in a contractor's choice", "contractors",
+                                       label="weight of the bloc's own leaning for a broker", level='advanced')
     contractor_sitout_utility: float = _p(0.0, -10.0, 10.0, "utility",
-                                          "utility of sitting the runoff out", "contractors")
+                                          "utility of sitting the runoff out", "contractors",
+                                          label="appeal of sitting out for a broker", level="advanced")
     contractor_choice_noise: float = _p(0.5, 0.01, 10.0, "utility",
-                                        "temperature of the contractor's logit choice", "contractors")
+                                        "temperature of the contractor's logit choice", "contractors",
+                                        label="randomness of a broker's choice", level='advanced')
     broker_persuasion: float = _p(0.05, 0.0, 1.0, "fraction per day",
                                   "daily pull of an aligned contractor on its bloc members' leanings",
-                                  "contractors")
+                                  "contractors",
+                                  label="broker's daily pull on the bloc's opinion", level='advanced')
 
     def replace(self, **changes: Any) -> Params:
         """Return a copy with ``changes`` applied; every name and value is checked."""
@@ -231,7 +275,8 @@ def _specs() -> tuple[ParamSpec, ...]:
         m = f.metadata
         specs.append(ParamSpec(name=f.name, type=hints[f.type] if isinstance(f.type, str) else f.type,
                                default=f.default, low=m["low"], high=m["high"], unit=m["unit"],
-                               meaning=m["meaning"], group=m["group"], source=m["source"]))
+                               meaning=m["meaning"], group=m["group"], source=m["source"],
+                               label=m["label"], level=m["level"], shapes=m["shapes"]))
     return tuple(specs)
 
 
