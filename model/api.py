@@ -6,9 +6,10 @@ from typing import Any
 
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario
 
 
-def run(scenario="labor-2011", *, seed: int | None = None, members: int | None = None,
+def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None, members: int | None = None,
         engine: str = "array", rules: dict[str, Any] | None = None, **params: Any) -> RunResult:
     """Build a :class:`RunoffModel`, run it to election day, release it, return the result.
 

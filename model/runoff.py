@@ -30,7 +30,7 @@ from runoff_abm.model.population import build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, load_rule
-from runoff_abm.model.scenario import Scenario, load_scenario
+from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 __all__ = ["RunoffModel", "MemberState"]
 
@@ -74,7 +74,7 @@ class RunoffModel(mesa.Model):
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
-    def __init__(self, *, scenario: Scenario | str = "labor-2011", seed: int | None = None,
+    def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
                  engine: str = "array", graph=None, rules: dict[str, Any] | None = None, **overrides: Any):
         seed = resolve_seed(seed)

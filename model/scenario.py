@@ -20,12 +20,13 @@ from typing import Any
 
 from runoff_abm.model.errors import ParameterError, ScenarioError
 from runoff_abm.model.events import SIT_OUT, Event, check_event_list, parse_event
+from runoff_abm.model.limits import DEFAULT_LIMITS, Limits
 from runoff_abm.model.params import Params
 from runoff_abm.scenarios import BUILTIN_DIR, DEFAULT_SCENARIO, builtin_names
 
 __all__ = [
     "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
-    "Observed", "Pattern", "BUILTIN_DIR", "DEFAULT_SCENARIO", "builtin_names", "load_scenario",
+    "Observed", "Pattern", "BUILTIN_DIR", "DEFAULT_SCENARIO", "builtin_names", "load_scenario", "load_scenario_bytes",
     "parse_scenario", "TableReader",
 ]
 
@@ -172,8 +173,12 @@ class Scenario:
 
 
 # --------------------------------------------------------------------------- the loader
-def load_scenario(name_or_path: str | Path) -> Scenario:
+def load_scenario(name_or_path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Load a built-in scenario by name, or a scenario file by path.
+
+    Args:
+        name_or_path: a built-in name (``runoff scenarios``) or a path to a ``.toml`` file.
+        limits: what the file may ask for (:mod:`runoff_abm.model.limits`).
 
     Raises:
         ScenarioError: if the name is unknown, the file unreadable, or its content invalid.
@@ -192,14 +197,39 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except OSError as err:
         raise ScenarioError(str(path), "", f"cannot read the file ({err.strerror}); give an existing "
                             f".toml file or a built-in name ({', '.join(builtin_names())})") from None
+    return load_scenario_bytes(raw, str(path), limits=limits)
+
+
+def load_scenario_bytes(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    """Load a scenario from the bytes of a file (e.g. an upload) named ``source`` in messages.
+
+    With ``limits.base_paths`` False (uploads), ``base`` may only name a built-in scenario and
+    ``parameters_from`` is refused; otherwise relative paths resolve against ``source``'s folder.
+
+    Raises:
+        ScenarioError: naming ``source``, the field and what is allowed.
+    """
+    if len(data) > limits.max_file_bytes:
+        raise ScenarioError(source, "", f"the file is {len(data):,} bytes; a scenario file is at most "
+                            f"{limits.max_file_bytes:,}")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data_dict = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ScenarioError(str(path), "", "not UTF-8 text; a scenario is a TOML file") from None
+        raise ScenarioError(source, "", "not UTF-8 text; a scenario is a TOML file") from None
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), "", f"TOML syntax error: {err}") from None
-    data = _inherit(data, str(path), seen=(str(path.resolve()),))
-    return parse_scenario(data, source=str(path))
+        raise ScenarioError(source, "", f"TOML syntax error: {err}") from None
+    path = Path(source)
+    if not limits.base_paths:
+        for key in ("parameters_from",):
+            if key in data_dict:
+                raise ScenarioError(source, key, "not allowed in an uploaded file; put the parameters in "
+                                    "[parameters]")
+        base = data_dict.get("base")
+        if base is not None and (not isinstance(base, str) or base not in builtin_names()):
+            raise ScenarioError(source, "base", f"an uploaded file may only build on a built-in scenario; "
+                                f"allowed: {', '.join(builtin_names())}")
+    data_dict = _inherit(data_dict, source, seen=(str(path.resolve()),))
+    return parse_scenario(data_dict, source=source)
 
 
 def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import textwrap
 
 from runoff_abm.model.errors import InputError, RunoffError
 from runoff_abm.model.inputs import parse_members, parse_overrides, parse_seed
+from runoff_abm.scenarios import DEFAULT_SCENARIO
 
 __all__ = ["main"]
 
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario to election day and print the result")
-    p.add_argument("scenario", nargs="?", default="labor-2011", help="built-in name or path to a .toml file")
+    p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="built-in name or path to a .toml file")
     p.add_argument("--seed", default="0", help="master seed (non-negative integer; default 0)")
     p.add_argument("--members", default=None, help="members to simulate (default: the roll)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")

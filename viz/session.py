@@ -14,7 +14,6 @@ Nothing here is shared between sessions: the app creates one Session per browser
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,11 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runoff_abm import scenarios
 from runoff_abm.model import inputs
+from runoff_abm.model.limits import UPLOAD_LIMITS
 from runoff_abm.model.params import Params
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.runoff import RunoffModel
-from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario
+from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario, load_scenario_bytes
 from runoff_abm.viz.events import apply_events, short_label
 from runoff_abm.viz.network import (
     CENTRE_KINDS,
@@ -44,7 +45,7 @@ from runoff_abm.viz.network import (
 __all__ = ["DEFAULT_SCENARIO", "DEFAULT_MEMBERS", "MIN_MEMBERS", "LARGE_MEMBERS", "MAX_UPLOAD_BYTES",
            "Settings", "Snapshot", "Session", "parse_seed", "parse_members", "load_uploaded"]
 
-DEFAULT_SCENARIO = "labor-2011"
+DEFAULT_SCENARIO = scenarios.DEFAULT_SCENARIO
 #: Members simulated by default: small enough that every view redraws at once.
 DEFAULT_MEMBERS = 5000
 #: Fewest members the app simulates (or the roll, if smaller).
@@ -52,7 +53,7 @@ MIN_MEMBERS = 100
 #: From this size on, building and running a model happens in the background with progress.
 LARGE_MEMBERS = 20000
 #: Largest scenario file accepted for upload.
-MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = UPLOAD_LIMITS.max_file_bytes
 
 
 def parse_seed(text) -> int:
@@ -96,13 +97,7 @@ def load_uploaded(name: str, data: bytes) -> Scenario:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(label, "", f"the file is {len(data):,} bytes; a scenario file is at most "
                             f"{MAX_UPLOAD_BYTES:,}")
-    with tempfile.TemporaryDirectory(prefix="runoff-upload-") as tmp:
-        path = Path(tmp) / label
-        path.write_bytes(data)
-        try:
-            scn = load_scenario(str(path))
-        except ScenarioError as err:
-            raise ScenarioError(label, err.field, err.message.replace(str(path), label)) from None
+    scn = load_scenario_bytes(data, label, limits=UPLOAD_LIMITS)
     return replace(scn, path=label)
 
 
