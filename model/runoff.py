@@ -74,11 +74,16 @@ class RunoffModel(mesa.Model):
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
+    #: The runoff's :class:`Scenario`. Mesa >= 3.5 has a ``Model.scenario`` property of its own (an
+    #: experiment's parameters, a ``mesa.experimental.scenarios.Scenario``); here the name is a
+    #: plain attribute holding the runoff scenario, on every Mesa version.
+    scenario: Scenario | None = None
+
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
                  engine: str = "array", graph=None, rules: dict[str, Any] | None = None, **overrides: Any):
         seed = resolve_seed(seed)
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # Mesa's own rng/random: seeded, unused by the model's rules
         self.seed = seed
         self.streams = Streams(seed)
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario

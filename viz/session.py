@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from runoff_abm import scenarios
 from runoff_abm.model import inputs
 from runoff_abm.model.limits import UPLOAD_LIMITS
 from runoff_abm.model.params import Params
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.runoff import RunoffModel
 from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario, load_scenario_bytes
+from runoff_abm.scenarios import DEFAULT_SCENARIO
 from runoff_abm.viz.events import apply_events, short_label
 from runoff_abm.viz.network import (
     CENTRE_KINDS,
@@ -45,7 +45,7 @@ from runoff_abm.viz.network import (
 __all__ = ["DEFAULT_SCENARIO", "DEFAULT_MEMBERS", "MIN_MEMBERS", "LARGE_MEMBERS", "MAX_UPLOAD_BYTES",
            "Settings", "Snapshot", "Session", "parse_seed", "parse_members", "load_uploaded"]
 
-DEFAULT_SCENARIO = scenarios.DEFAULT_SCENARIO
+
 #: Members simulated by default: small enough that every view redraws at once.
 DEFAULT_MEMBERS = 5000
 #: Fewest members the app simulates (or the roll, if smaller).
