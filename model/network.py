@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
 
 from runoff_abm.model.params import Params
 
@@ -51,22 +52,31 @@ class Edges:
 
     @classmethod
     def from_pairs(cls, n: int, u, v, kind=None) -> Edges:
-        """Canonicalise pairs (drop self-ties and duplicates, keep the first kind) and index them."""
+        """Canonicalise pairs (drop self-ties and duplicates) and index them.
+
+        A duplicated tie keeps its smallest kind (``build_edges`` adds social, then activist,
+        then camp ties, so that is the first one drawn). One integer sort of the keys
+        ``(lo * n + hi) * 4 + kind`` orders the ties lexicographically and finds duplicates;
+        the CSR arrays then come from a stable counting sort by row (scipy's COO -> CSR): a
+        row's neighbours below it arrive in ascending order from the ties sorted by ``lo``,
+        and those above it likewise, so every row is ascending without another sort.
+        """
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
-        kind = np.zeros(len(u), dtype=np.int8) if kind is None else np.asarray(kind, dtype=np.int8)
-        keep = u != v
-        lo, hi, kind = np.minimum(u, v)[keep], np.maximum(u, v)[keep], kind[keep]
-        key = lo * n + hi
-        _, first = np.unique(key, return_index=True)  # sorted by key = lexicographic (lo, hi)
-        lo, hi, kind = lo[first], hi[first], kind[first]
-        rows = np.concatenate([lo, hi])
-        cols = np.concatenate([hi, lo])
-        order = np.lexsort((cols, rows))
-        indices = cols[order]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        return cls(n=n, u=lo, v=hi, kind=kind, indptr=indptr, indices=indices)
+        kind = np.zeros(len(u), dtype=np.int64) if kind is None else np.asarray(kind, dtype=np.int64)
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        keep = lo != hi
+        comp = np.sort((lo[keep] * n + hi[keep]) * 4 + kind[keep])
+        keys = comp >> 2
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys, kinds = keys[first], (comp[first] & 3).astype(np.int8)
+        lo, hi = keys // n, keys % n
+        rows = np.concatenate([hi, lo])
+        cols = np.concatenate([lo, hi])
+        csr = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+        return cls(n=n, u=lo, v=hi, kind=kinds, indptr=csr.indptr.astype(np.int64),
+                   indices=csr.indices.astype(np.int64))
 
 
 def _grouped(keys: np.ndarray, rng: np.random.Generator, secondary: np.ndarray | None = None):
