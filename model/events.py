@@ -26,7 +26,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from runoff_abm.model.errors import ScenarioError, clean_text
 
@@ -108,13 +108,14 @@ def field(key: str | None = None, *, type: str, label: str, meaning: str, defaul
 
 #: Every registered event kind by its name in scenario files, in declaration order.
 EVENT_KINDS: dict[str, type[Event]] = {}
+E = TypeVar("E", bound="Event")
 
 
-def event_kind(name: str, *, label: str, meaning: str) -> Callable[[type], type]:
+def event_kind(name: str, *, label: str, meaning: str) -> Callable[[type[E]], type[E]]:
     """Class decorator: make ``cls`` a frozen keyword-only dataclass and register it as event
     kind ``name`` (its ``kind`` in scenario files), with a plain ``label`` and a ``meaning``."""
 
-    def register(cls: type) -> type:
+    def register(cls: type[E]) -> type[E]:
         cls = dataclass(frozen=True, kw_only=True)(cls)
         declared = []
         for f in dataclasses.fields(cls):
@@ -330,7 +331,7 @@ def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
         raise ScenarioError(scn.path, "events.kind", f"{clean_text(kind)} is not an event kind; allowed: "
                             f"{', '.join(EVENT_KINDS)}")
     cls = EVENT_KINDS[kind]
-    options = []
+    options: list[list[Any]] = []
     for f in cls.fields:
         if f.name == "day":
             options.append([1])
@@ -344,7 +345,7 @@ def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
         values = dict(zip([f.name for f in cls.fields], combo, strict=True))
         if any(v is None and f.required for f, v in zip(cls.fields, combo, strict=True)):
             continue
-        event = cls(**values)
+        event = cls(**values)  # type: ignore[arg-type]  # the declared fields, checked next
         try:
             event.check(scn)
         except EventFieldError:
@@ -379,11 +380,12 @@ def check_event_list(scn: Scenario, events: Sequence[Event], paths: Sequence[str
             ev.check(scn)
         except EventFieldError as err:
             raise ScenarioError(scn.path, f"{path}.{err.key}", err.message) from None
-        if getattr(ev, "declares", False) and ev.by in candidates:
-            if ev.by in declared:
-                raise ScenarioError(scn.path, f"{path}.by", f"{ev.by} already declared in {declared[ev.by]}; "
+        by = getattr(ev, "by", None)
+        if getattr(ev, "declares", False) and by in candidates:
+            if by in declared:
+                raise ScenarioError(scn.path, f"{path}.by", f"{by} already declared in {declared[by]}; "
                                     "a candidate endorses or declares neutrality at most once")
-            declared[ev.by] = path
+            declared[by] = path
 
 
 def markdown_reference() -> str:

@@ -258,7 +258,7 @@ class Params:
         Raises:
             ParameterError: for an unknown name or a value of the wrong type or out of range.
         """
-        checked = {}
+        checked: dict[str, Any] = {}
         for name, value in values.items():
             checked[name] = param_spec(name).check(value)
         return dataclasses.replace(base or cls(), **checked)
@@ -274,7 +274,8 @@ def _specs() -> tuple[ParamSpec, ...]:
     for f in dataclasses.fields(Params):
         m = f.metadata
         specs.append(ParamSpec(name=f.name, type=hints[f.type] if isinstance(f.type, str) else f.type,
-                               default=f.default, low=m["low"], high=m["high"], unit=m["unit"],
+                               default=f.default,  # type: ignore[arg-type]  # every field has a default
+                               low=m["low"], high=m["high"], unit=m["unit"],
                                meaning=m["meaning"], group=m["group"], source=m["source"],
                                label=m["label"], level=m["level"], shapes=m["shapes"]))
     return tuple(specs)

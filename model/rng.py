@@ -23,7 +23,7 @@ def resolve_seed(seed) -> int:
     """A valid master seed: ``seed`` checked by :func:`~runoff_abm.model.inputs.parse_seed`, or
     fresh entropy when None (recorded in the result, so the run can be repeated)."""
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
+        return int(np.random.SeedSequence().entropy) % (2**63)  # type: ignore[arg-type]  # an int here
     return parse_seed(seed)
 
 
