@@ -34,9 +34,11 @@ are echoed only as short, escaped text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import math
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -193,6 +195,20 @@ def _where(fn: Callable) -> str:
     return f"{name} ({Path(code.co_filename).name}:{code.co_firstlineno})"
 
 
+def _scrub(text: str, fn: Callable) -> str:
+    """``text`` (an exception's message) without the folders of the rule's file, the working
+    directory and the home directory, so that an error shown to someone else reveals no paths."""
+    code = getattr(fn, "__code__", None)
+    folders = [str(Path(code.co_filename).resolve().parent)] if code is not None else []
+    with contextlib.suppress(OSError):
+        folders.append(os.getcwd())
+    folders.append(str(Path.home()))
+    for folder in sorted(set(folders), key=len, reverse=True):
+        if len(folder) > 1:
+            text = text.replace(folder + os.sep, "").replace(folder, "...")
+    return text
+
+
 def evaluate(name: str, fn: Callable, members) -> np.ndarray:
     """The rule's probability for every member, checked (see the module docstring)."""
     out = np.empty(len(members))
@@ -200,7 +216,7 @@ def evaluate(name: str, fn: Callable, members) -> np.ndarray:
         try:
             value = fn(member)
         except Exception as err:
-            raise RuleError(f"rule {name!r}: {_where(fn)} raised {type(err).__name__}: {clean_text(str(err), 160)} "
+            raise RuleError(f"rule {name!r}: {_where(fn)} raised {type(err).__name__}: {clean_text(_scrub(str(err), fn), 160)} "
                             f"(member {i}, round 1: {clean_text(member.round1, 40)}, sector: "
                             f"{clean_text(member.sector, 40)})") from None
         try:

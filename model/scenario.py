@@ -757,10 +757,11 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
     # parameters: a referenced parameter file first (e.g. `runoff calibrate` output), then our own
     params = {}
     if top.has("parameters_from"):
-        if not limits.base_paths:
-            top.fail("parameters_from", "not allowed in an uploaded file; put the parameters in [parameters]")
         ref = top.str("parameters_from")
         ref_path = Path(ref) if Path(ref).is_absolute() else Path(source).parent / ref
+        if not limits.base_paths and not Path(_resolved(ref_path)).is_relative_to(BUILTIN_DIR):
+            # an upload's own parameters_from is refused before inheritance; a built-in base's is fine
+            top.fail("parameters_from", "not allowed in an uploaded file; put the parameters in [parameters]")
         try:
             ref_data = parse_toml_bytes(read_regular_file(ref_path, limits.max_file_bytes), str(ref_path), limits)
         except FileProblem as err:
