@@ -409,7 +409,7 @@ def check_event_list(scn: Scenario, events: Sequence[Event], paths: Sequence[str
             raise ScenarioError(scn.path, f"{path}.{err.key}", err.message) from None
         if getattr(ev, "declares", False) and ev.by in candidates:
             if ev.by in declared:
-                raise ScenarioError(scn.path, f"{path}.by", f"{clean_text(ev.by)} already declared in {declared[ev.by]}; "
+                raise ScenarioError(scn.path, f"{path}.by", f"{ev.by} already declared in {declared[ev.by]}; "
                                     "a candidate endorses or declares neutrality at most once")
             declared[ev.by] = path
 
