@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,7 +230,7 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
     base = Path(source).parent / scn_ref
     if scenario is None:
         try:
-            scenario = load_scenario(base if (base.suffix == ".toml" and base.is_file()) else scn_ref)
+            scenario = load_scenario(base if (base.suffix == ".toml" and os.path.lexists(base)) else scn_ref)
         except ScenarioError as err:
             raise SpecError(source, "scenario", f"cannot use scenario {clean_text(scn_ref)}: {err}") from None
     if scenario.rules and not trust_rules:
