@@ -10,7 +10,8 @@ from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario
 
 
 def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None, members: int | None = None,
-        engine: str = "array", rules: dict[str, Any] | None = None, **params: Any) -> RunResult:
+        engine: str = "array", rules: dict[str, Any] | None = None, trust_rules: bool = False,
+        **params: Any) -> RunResult:
     """Build a :class:`RunoffModel`, run it to election day, release it, return the result.
 
     Args:
@@ -18,10 +19,13 @@ def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None,
         seed: master seed; None draws one (recorded in the result).
         members: member count (None = the scenario's roll).
         engine: ``"array"`` or ``"agents"``.
-        rules: plug-in election-day rules (see :mod:`runoff_abm.model.rules`).
+        rules: plug-in election-day rules (see :mod:`runoff_abm.model.rules`): functions, or
+            ``file.py:function`` relative to the working directory.
+        trust_rules: also run the scenario file's own ``[rules]`` (``docs/security.md``).
         **params: parameter overrides by name.
     """
-    model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules, **params)
+    model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules,
+                        trust_rules=trust_rules, **params)
     try:
         return model.run()
     finally:

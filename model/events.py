@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from runoff_abm.model.errors import ScenarioError, clean_text
+from runoff_abm.model.errors import ScenarioError, clean_list, clean_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from runoff_abm.model.scenario import Scenario
@@ -208,26 +208,40 @@ class EventFieldError(Exception):
 # --------------------------------------------------------------------------- names and parsing
 def name_sets(scn: Scenario) -> dict[str, list[str]]:
     """The scenario's name sets that name fields draw on."""
+    patrons = {k.patron for k in scn.contractors}
     return {
         "finalist": list(scn.finalists),
         "eliminated": list(scn.eliminated),
         "candidate": [c.name for c in scn.candidates],
         "contractor": [c.name for c in scn.contractors],
         "institution": [i.name for i in scn.institutions],
-        "patron": [c.name for c in scn.candidates if any(k.patron == c.name for k in scn.contractors)],
+        "patron": [c.name for c in scn.candidates if c.name in patrons],
         "sit_out": [SIT_OUT],
     }
+
+
+def _allowed(spec: EventField, scn: Scenario) -> dict[str, None]:
+    """The allowed values of name field ``spec`` as an ordered dict (fast membership), computed
+    once per scenario object and name-set combination (the loader checks every event's fields)."""
+    cache = scn.__dict__.get("_allowed_names")
+    if cache is None:
+        cache = {}
+        object.__setattr__(scn, "_allowed_names", cache)  # a cache, not a field: not compared or copied
+    out = cache.get(spec.names)
+    if out is None:
+        sets = name_sets(scn)
+        out = {}
+        for s in spec.names:
+            out.update(dict.fromkeys(sets[s]))
+        cache[spec.names] = out
+    return out
 
 
 def choices(spec: EventField, scn: Scenario) -> list[str]:
     """The allowed values of a name field (or the campaign days of a day field), as text."""
     if spec.type == "day":
         return [str(d) for d in range(1, scn.election_day)]
-    sets = name_sets(scn)
-    out: list[str] = []
-    for s in spec.names:
-        out += [n for n in sets[s] if n not in out]
-    return out
+    return list(_allowed(spec, scn))
 
 
 def _convert(spec: EventField, value: Any, scn: Scenario) -> Any:
@@ -265,13 +279,27 @@ def _convert(spec: EventField, value: Any, scn: Scenario) -> Any:
     if not isinstance(value, str):
         raise EventFieldError(spec.key, f"expected a string, got {clean_text(value)}")
     if spec.type == "name":
-        allowed = choices(spec, scn)
+        allowed = _allowed(spec, scn)
         if value not in allowed:
-            close = difflib.get_close_matches(value, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = difflib.get_close_matches(value, list(allowed), n=1) if len(value) <= 100 else []
+            hint = f" (did you mean {clean_text(close[0])}?)" if close else ""
             raise EventFieldError(spec.key, f"{clean_text(value)} is not allowed{hint}; allowed: "
-                                  f"{', '.join(allowed) or '(none in this scenario)'}")
+                                  f"{clean_list(allowed, 24) or '(none in this scenario)'}")
+    elif not _printable_text(value):
+        raise EventFieldError(spec.key, f"{clean_text(value)} holds control characters; allowed: printable "
+                              "text, newlines and tabs")
     return value
+
+
+def _printable_text(text: str) -> bool:
+    """Free text without control characters other than newline, tab and carriage return."""
+    return text.isprintable() or all(ch.isprintable() or ch in "\n\t\r" or not _is_control(ch) for ch in text)
+
+
+def _is_control(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069"
 
 
 def parse_event(table: Any, scn: Scenario, path: str = "events[0]", source: str | None = None) -> Event:
@@ -297,7 +325,7 @@ def parse_event(table: Any, scn: Scenario, path: str = "events[0]", source: str 
     by_key = {f.key: f for f in cls.fields}
     for key in table:
         if key != "kind" and key not in by_key:
-            close = difflib.get_close_matches(str(key), list(by_key), n=1)
+            close = difflib.get_close_matches(str(key), list(by_key), n=1) if len(str(key)) <= 100 else []
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(src, f"{path}.{clean_text(key, 40)[1:-1]}",
                                 f"unknown field{hint}; allowed here: kind, {', '.join(by_key)}")
@@ -306,7 +334,7 @@ def parse_event(table: Any, scn: Scenario, path: str = "events[0]", source: str 
         for f in cls.fields:
             if f.key not in table:
                 if f.required:
-                    allowed = f"; allowed: {', '.join(choices(f, scn))}" if f.type == "name" else ""
+                    allowed = f"; allowed: {clean_list(choices(f, scn), 24)}" if f.type == "name" else ""
                     raise EventFieldError(f.key, f"required field is missing ({f.label}){allowed}")
                 values[f.name] = f.default
                 continue

@@ -14,7 +14,8 @@ from typing import Any
 from runoff_abm.model.errors import InputError, ParameterError, clean_text
 from runoff_abm.model.params import parse_value
 
-__all__ = ["MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "parse_seed", "parse_members", "parse_overrides"]
+__all__ = ["MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "MAX_WORKERS", "parse_seed", "parse_members", "parse_count",
+           "parse_fraction", "parse_overrides"]
 
 #: Seeds are non-negative integers below 2**63 (they are stored as int64 in result tables).
 MAX_SEED = 2**63 - 1
@@ -22,6 +23,8 @@ MAX_SEED = 2**63 - 1
 MIN_MEMBERS = 2
 #: The most members one run may have (about 10 GB of state and graph); the app's limit is lower.
 MAX_MEMBERS = 5_000_000
+#: The most local worker processes (or local Dask workers) one command may start.
+MAX_WORKERS = 512
 
 
 def _integer(value: Any, source: str, allowed: str) -> int:
@@ -60,6 +63,35 @@ def parse_members(value: Any, source: str = "members", limit: int = MAX_MEMBERS,
     if not low <= n <= limit:
         raise InputError(source, "", f"{n:,} is out of range; allowed: {low:,} to {limit:,} members")
     return n
+
+
+def parse_count(value: Any, source: str, low: int, high: int, unit: str = "") -> int:
+    """A whole number in ``low .. high`` (e.g. ``--replicates``, ``--workers``, ``--chunk``).
+
+    Raises:
+        InputError: naming ``source`` and the allowed range.
+    """
+    allowed = f"{low:,} to {high:,}" + (f" {unit}" if unit else "")
+    n = _integer(value, source, allowed)
+    if not low <= n <= high:
+        raise InputError(source, "", f"{n:,} is out of range; allowed: {allowed}")
+    return n
+
+
+def parse_fraction(value: Any, source: str, *, open_low: bool = True) -> float:
+    """A fraction in ``(0, 1]`` (``[0, 1]`` when not ``open_low``), e.g. ``--accept``.
+
+    Raises:
+        InputError: naming ``source`` and the allowed range.
+    """
+    allowed = "(0, 1]" if open_low else "[0, 1]"
+    try:
+        x = float(str(value).strip()) if not isinstance(value, (int, float)) or isinstance(value, bool) else float(value)
+    except (ValueError, OverflowError):
+        raise InputError(source, "", f"{clean_text(value, 40)} is not a number; allowed: {allowed}") from None
+    if not (x > 0 if open_low else x >= 0) or not x <= 1:
+        raise InputError(source, "", f"{clean_text(value, 40)} is out of range; allowed: {allowed}")
+    return x
 
 
 def parse_overrides(items: Iterable[str], source: str = "--set") -> dict[str, float | int]:

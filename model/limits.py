@@ -26,7 +26,11 @@ class Limits:
             built-in scenario names are allowed (uploads).
         max_roll: largest roll (members on the list).
         max_candidates, max_sectors, max_contractors, max_institutions, max_events: counts.
+        max_patterns: observed patterns (``[[observed.patterns]]``).
         max_name_length: longest name of a candidate, sector, contractor or institution.
+        allow_rules: whether the file may carry a ``[rules]`` table at all. Even when it may,
+            its rules run only when the user trusts the file (``runoff run FILE --trust-rules``,
+            ``RunoffModel(..., trust_rules=True)``); uploads may not name rules.
     """
 
     max_file_bytes: int = 2_000_000
@@ -39,7 +43,9 @@ class Limits:
     max_contractors: int = 4096
     max_institutions: int = 256
     max_events: int = 1024
+    max_patterns: int = 256
     max_name_length: int = 80
+    allow_rules: bool = True
 
     def replace(self, **changes) -> Limits:
         """A copy with ``changes`` applied."""
@@ -51,4 +57,5 @@ DEFAULT_LIMITS = Limits()
 
 #: What the app accepts from an uploaded file: smaller, and ``base`` only by built-in name.
 UPLOAD_LIMITS = Limits(max_file_bytes=1_000_000, max_base_depth=2, base_paths=False, max_candidates=32,
-                       max_sectors=64, max_contractors=512, max_institutions=64, max_events=256)
+                       max_sectors=64, max_contractors=512, max_institutions=64, max_events=256,
+                       max_patterns=64, allow_rules=False)

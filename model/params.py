@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runoff_abm.model.errors import ParameterError
+from runoff_abm.model.errors import ParameterError, clean_text
 
 __all__ = ["Params", "ParamSpec", "ParameterError", "PARAM_SPECS", "param_spec", "parse_value"]
 
@@ -46,12 +46,14 @@ class ParamSpec:
         """Return ``value`` converted to this parameter's type, or raise ParameterError."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(
-                self.name, f"expected a number in [{self.low}, {self.high}], got {value!r}"
+                self.name, f"expected a number in [{self.low}, {self.high}], got {clean_text(value)}"
             )
+        if isinstance(value, int) and abs(value) > 2**53:
+            raise ParameterError(self.name, f"{clean_text(value, 30)} is out of range; allowed [{self.low}, {self.high}]")
         if self.type is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ParameterError(
-                    self.name, f"expected an integer in [{self.low}, {self.high}], got {value!r}"
+                    self.name, f"expected an integer in [{self.low}, {self.high}], got {clean_text(value)}"
                 )
             value = int(value)
         else:
@@ -306,7 +308,7 @@ def parse_value(name: str, text: str) -> float | int:
         value = int(text) if spec.type is int else float(text)
     except ValueError:
         raise ParameterError(
-            name, f"{text!r} is not {'an integer' if spec.type is int else 'a number'}; "
+            name, f"{clean_text(text)} is not {'an integer' if spec.type is int else 'a number'}; "
             f"allowed [{spec.low}, {spec.high}] ({spec.unit})"
         ) from None
     return spec.check(value)

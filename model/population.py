@@ -181,11 +181,13 @@ def build_population(scn: Scenario, members: int, params: Params,
     blank, abst = ncand, ncand + 1
 
     # who is where: each sector's slice of ids gets its table row, shuffled
-    r1 = np.empty(members, dtype=np.int16)
-    sector = np.repeat(np.arange(len(sizes), dtype=np.int16), sizes)
+    # int16 codes (the loader's limits keep categories and sectors far below 2**15); int32 beyond
+    code = np.int16 if max(ncand + 2, len(sizes)) < np.iinfo(np.int16).max else np.int32
+    r1 = np.empty(members, dtype=code)
+    sector = np.repeat(np.arange(len(sizes), dtype=code), sizes)
     start = 0
     for i, size in enumerate(sizes):
-        cats = np.repeat(np.arange(table.shape[1], dtype=np.int16), table[i])
+        cats = np.repeat(np.arange(table.shape[1], dtype=code), table[i])
         r1[start:start + size] = rng.permutation(cats)
         start += size
 
@@ -210,7 +212,7 @@ def build_population(scn: Scenario, members: int, params: Params,
         bloc_sizes[c] = len(chosen)
 
     # activists: round-1 voters of their candidate, outside blocs where possible
-    camp = np.full(members, -1, dtype=np.int16)
+    camp = np.full(members, -1, dtype=code)
     act_counts = np.zeros(ncand, dtype=np.int64)
     for k, spec in enumerate(scn.candidates):
         want = scale_int(spec.activists, members, scn.roll)

@@ -45,10 +45,12 @@ class RunResult:
     events: list[tuple[int, str]]
     observed: dict[str, Any] | None = None
     round1: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def shares(self) -> dict[str, float]:
-        """Two-candidate shares of the valid runoff votes."""
+        """Two-candidate shares of the valid runoff votes; NaN for both when nobody voted
+        (``to_dict`` encodes that as ``null``)."""
         total = sum(self.votes.values())
         return {k: (v / total if total else float("nan")) for k, v in self.votes.items()}
 
@@ -58,15 +60,28 @@ class RunResult:
         return self.turnout_votes / self.members
 
     @property
-    def winner(self) -> str:
+    def outcome(self) -> str:
+        """``"win"`` (one finalist has more votes), ``"tie"`` (equal, positive) or ``"no votes"``."""
         a, b = self.finalists
-        if self.votes[a] == self.votes[b]:
+        if self.votes[a] != self.votes[b]:
+            return "win"
+        return "tie" if self.votes[a] > 0 else "no votes"
+
+    @property
+    def winner(self) -> str | None:
+        """The finalist with more votes; ``"tie"`` on equal positive counts (no candidate may be
+        named ``tie``, so this is unambiguous); None when nobody voted."""
+        a, b = self.finalists
+        if self.outcome == "no votes":
+            return None
+        if self.outcome == "tie":
             return "tie"
         return a if self.votes[a] > self.votes[b] else b
 
     @property
     def margin(self) -> float:
-        """Share of finalist A minus share of finalist B (fraction of valid votes)."""
+        """Share of finalist A minus share of finalist B (fraction of valid votes); NaN when
+        nobody voted."""
         a, b = self.finalists
         s = self.shares
         return s[a] - s[b]
@@ -120,20 +135,29 @@ class RunResult:
             finalists=model.finalists, votes={a: int(np.sum(vote == 0)), b: int(np.sum(vote == 1))},
             turnout_votes=int(voted.sum()), flows=flows, by_sector=by_sector, by_bloc=by_bloc, daily=daily,
             events=list(model.event_log), observed=observed,
-            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)})
+            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)},
+            rules={name: dict(rec) for name, rec in getattr(model, "rule_records", {}).items()})
 
     # ------------------------------------------------------------------ output forms
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; keys: scenario, seed, members, winner, votes, shares, turnout, flows, ..."""
+        """A JSON-ready dict; keys: scenario, seed, members, winner, outcome, votes, shares, turnout,
+        flows, ..., rules.
+
+        It never holds NaN (not JSON): a figure that does not exist is ``null``. When nobody
+        voted in the runoff, ``outcome`` is ``"no votes"`` and ``winner``, both ``shares`` and
+        ``margin`` are ``null``; on a tie ``outcome`` and ``winner`` are ``"tie"``. ``rules`` maps
+        each plug-in rule that ran to its record (rule, function, file, sha256, origin).
+        """
         def records(df):
             return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
         return {
             "scenario": self.scenario, "seed": self.seed, "members": self.members, "roll": self.roll,
             "engine": self.engine, "version": self.version, "finalists": list(self.finalists),
-            "winner": self.winner, "votes": self.votes, "shares": self.shares,
-            "margin": self.margin, "turnout": self.turnout, "turnout_votes": self.turnout_votes,
-            "round1": self.round1,
+            "winner": self.winner, "outcome": self.outcome, "votes": self.votes,
+            "shares": {k: _plain(v) for k, v in self.shares.items()},
+            "margin": _plain(self.margin), "turnout": _plain(self.turnout), "turnout_votes": self.turnout_votes,
+            "round1": self.round1, "rules": {k: dict(v) for k, v in self.rules.items()},
             "flows": {r: {c: int(self.flows.loc[r, c]) for c in self.flows.columns} for r in self.flows.index},
             "by_sector": records(self.by_sector), "by_bloc": records(self.by_bloc),
             "daily": records(self.daily), "events": [{"day": d, "event": t} for d, t in self.events],
@@ -161,7 +185,7 @@ class RunResult:
         if obs and obs.get("turnout") is not None:
             line += f"{sum(obs['votes'].values()):>14,} {obs['turnout']:>7.1%}"
         out.append(line)
-        line = f"  {'winner':<14}{self.winner:>20}"
+        line = f"  {'winner':<14}{self.winner or 'no votes':>20}"
         if obs:
             ov = obs["votes"]
             ow = a if ov[a] > ov[b] else b if ov[b] > ov[a] else "tie"
@@ -207,5 +231,7 @@ def _plain(v):
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.floating, float)):
-        return None if np.isnan(v) else float(v)
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, np.bool_):
+        return bool(v)
     return v

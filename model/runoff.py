@@ -11,7 +11,6 @@ their array form in :mod:`runoff_abm.model.engine` (default engine), which give 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import mesa
@@ -29,7 +28,7 @@ from runoff_abm.model.params import Params
 from runoff_abm.model.population import build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
-from runoff_abm.model.rules import evaluate, load_rule
+from runoff_abm.model.rules import evaluate, resolve_rules
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 __all__ = ["RunoffModel", "MemberState"]
@@ -70,7 +69,11 @@ class RunoffModel(mesa.Model):
         graph: optional networkx graph on nodes ``0..members-1`` to use as the influence graph
             instead of drawing one (for unit tests, teaching and user-supplied networks).
         rules: plug-in election-day rules ``{"turnout" | "choice": function or "file.py:func"}``
-            (see :mod:`runoff_abm.model.rules`); they override the scenario's ``[rules]``.
+            (see :mod:`runoff_abm.model.rules`; paths relative to the working directory); they
+            override the scenario's ``[rules]``.
+        trust_rules: run the scenario file's own ``[rules]`` (code named by the file). Off by
+            default: a scenario whose rules would run is refused with a message saying how to
+            opt in (``docs/security.md``). Functions given in ``rules`` always run.
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
@@ -81,7 +84,8 @@ class RunoffModel(mesa.Model):
 
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
-                 engine: str = "array", graph=None, rules: dict[str, Any] | None = None, **overrides: Any):
+                 engine: str = "array", graph=None, rules: dict[str, Any] | None = None, trust_rules: bool = False,
+                 **overrides: Any):
         seed = resolve_seed(seed)
         super().__init__(rng=seed)  # Mesa's own rng/random: seeded, unused by the model's rules
         self.seed = seed
@@ -94,8 +98,7 @@ class RunoffModel(mesa.Model):
         elif params:
             base = Params.from_mapping(params, base=base)
         self.params = base.replace(**overrides) if overrides else base
-        base_dir = Path(self.scenario.path).parent if self.scenario.path not in ("<memory>", "") else None
-        self.rules = {k: load_rule(k, v, base_dir) for k, v in {**self.scenario.rules, **(rules or {})}.items()}
+        self.rules, self.rule_records = resolve_rules(self.scenario, rules, trust_rules=trust_rules)
         if engine not in ENGINES:
             raise InputError("engine", "", f"{engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
         self.n = scn.roll if members is None else parse_members(members)

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import re
+import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from runoff_abm.model.errors import ParameterError, ScenarioError
+from runoff_abm.model.errors import ParameterError, ScenarioError, clean_list, clean_text, one_line
 from runoff_abm.model.events import SIT_OUT, Event, check_event_list, parse_event
 from runoff_abm.model.limits import DEFAULT_LIMITS, Limits
 from runoff_abm.model.params import Params
@@ -27,7 +31,7 @@ from runoff_abm.scenarios import BUILTIN_DIR, DEFAULT_SCENARIO, builtin_names
 __all__ = [
     "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
     "Observed", "Pattern", "BUILTIN_DIR", "DEFAULT_SCENARIO", "builtin_names", "load_scenario", "load_scenario_bytes",
-    "parse_scenario", "TableReader",
+    "parse_scenario", "TableReader", "RESERVED_NAMES", "read_regular_file", "parse_toml_bytes", "FileProblem",
 ]
 
 
@@ -173,19 +177,32 @@ class Scenario:
 
 
 # --------------------------------------------------------------------------- the loader
+#: Names the model itself uses for round-1 categories, outcomes and event targets; no candidate,
+#: contractor or institution may take one (compared case-insensitively).
+RESERVED_NAMES = ("tie", "abstained", "blank", SIT_OUT, "total")
+
+#: Whole numbers in a scenario are at most this (exact in float64; far above any real roll).
+MAX_WHOLE = 2**53
+
+_BOM = b"\xef\xbb\xbf"
+
+
 def load_scenario(name_or_path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Load a built-in scenario by name, or a scenario file by path.
 
     Args:
-        name_or_path: a built-in name (``runoff scenarios``) or a path to a ``.toml`` file.
+        name_or_path: a built-in name (``runoff scenarios``) or a path to a ``.toml`` file
+            (relative to the working directory).
         limits: what the file may ask for (:mod:`runoff_abm.model.limits`).
 
     Raises:
-        ScenarioError: if the name is unknown, the file unreadable, or its content invalid.
+        ScenarioError: if the name is unknown, the file unreadable or not a regular file, or its
+            content invalid or beyond ``limits``. Loading never executes code and never blocks
+            on a FIFO or device.
     """
     text = str(name_or_path)
     path = Path(text)
-    if not (path.suffix == ".toml" or path.exists() or "/" in text):
+    if not (path.suffix == ".toml" or "/" in text or os.sep in text or _lexists(path)):
         if text not in builtin_names():
             close = difflib.get_close_matches(text, builtin_names(), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -193,10 +210,10 @@ def load_scenario(name_or_path: str | Path, *, limits: Limits = DEFAULT_LIMITS) 
                                 f"{', '.join(builtin_names())}; or give a path to a .toml file")
         path = BUILTIN_DIR / f"{text}.toml"
     try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ScenarioError(str(path), "", f"cannot read the file ({err.strerror}); give an existing "
-                            f".toml file or a built-in name ({', '.join(builtin_names())})") from None
+        raw = read_regular_file(path, limits.max_file_bytes)
+    except FileProblem as err:
+        raise ScenarioError(str(path), "", f"{err}; give an existing .toml file or a built-in name "
+                            f"({', '.join(builtin_names())})") from None
     return load_scenario_bytes(raw, str(path), limits=limits)
 
 
@@ -205,64 +222,209 @@ def load_scenario_bytes(data: bytes, source: str, *, limits: Limits = DEFAULT_LI
 
     With ``limits.base_paths`` False (uploads), ``base`` may only name a built-in scenario and
     ``parameters_from`` is refused; otherwise relative paths resolve against ``source``'s folder.
+    Every field of ``limits`` is enforced; nothing in the file is executed.
 
     Raises:
-        ScenarioError: naming ``source``, the field and what is allowed.
+        ScenarioError: naming ``source``, the field and what is allowed (for any bad input).
     """
-    if len(data) > limits.max_file_bytes:
-        raise ScenarioError(source, "", f"the file is {len(data):,} bytes; a scenario file is at most "
-                            f"{limits.max_file_bytes:,}")
-    try:
-        data_dict = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(source, "", "not UTF-8 text; a scenario is a TOML file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(source, "", f"TOML syntax error: {err}") from None
-    path = Path(source)
+    data_dict = parse_toml_bytes(data, source, limits, ScenarioError)
     if not limits.base_paths:
-        for key in ("parameters_from",):
-            if key in data_dict:
-                raise ScenarioError(source, key, "not allowed in an uploaded file; put the parameters in "
-                                    "[parameters]")
+        if "parameters_from" in data_dict:
+            raise ScenarioError(source, "parameters_from", "not allowed in an uploaded file; put the parameters "
+                                "in [parameters]")
         base = data_dict.get("base")
         if base is not None and (not isinstance(base, str) or base not in builtin_names()):
             raise ScenarioError(source, "base", f"an uploaded file may only build on a built-in scenario; "
                                 f"allowed: {', '.join(builtin_names())}")
-    data_dict = _inherit(data_dict, source, seen=(str(path.resolve()),))
-    return parse_scenario(data_dict, source=source)
+    data_dict = _inherit(data_dict, source, limits, seen=(_resolved(Path(source)),))
+    return parse_scenario(data_dict, source=source, limits=limits)
 
 
-def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+class FileProblem(Exception):
+    """Why a file named by the user cannot be read (the caller names the file and field)."""
+
+
+def _lexists(path: Path) -> bool:
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _resolved(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return str(path)
+
+
+def read_regular_file(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    A directory, FIFO, socket or device is refused from its ``stat`` before it is opened (and
+    again on the open descriptor, which is opened non-blocking), so a FIFO or ``/dev/zero``
+    named as a scenario, ``base`` or ``parameters_from`` can neither block nor fill memory.
+
+    Raises:
+        FileProblem: one clause saying what is wrong (e.g. ``not a regular file (a FIFO)``).
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError) as err:
+        raise FileProblem(f"cannot read the file ({getattr(err, 'strerror', None) or err})") from None
+    _check_regular(st.st_mode, st.st_size, limit)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise FileProblem(f"cannot read the file ({err.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        _check_regular(st.st_mode, st.st_size, limit)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as err:
+        raise FileProblem(f"cannot read the file ({err.strerror})") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise FileProblem(f"the file is larger than {limit:,} bytes, the most a scenario file may be")
+    return b"".join(chunks)
+
+
+def _check_regular(mode: int, size: int, limit: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise FileProblem("is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise FileProblem(f"is not a regular file ({kind})")
+    if size > limit:
+        raise FileProblem(f"the file is {size:,} bytes; a scenario file is at most {limit:,}")
+
+
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]',
+                     re.DOTALL)
+
+
+def _bracket_depth(text: str, most: int) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings and comments (stops past ``most``)."""
+    depth = deepest = 0
+    for m in _TOKENS.finditer(text):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > most:
+                    return deepest
+        elif tok in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _data_depth(data: Any, most: int) -> int:
+    """Deepest nesting of tables and arrays in parsed data (iterative; stops past ``most``)."""
+    stack = [(data, 0)]
+    deepest = 0
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        d += 1
+        if d > deepest:
+            deepest = d
+            if deepest > most:
+                return deepest
+        stack.extend((c, d) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def parse_toml_bytes(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS,
+                     error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Parse the bytes of a TOML file within ``limits`` (size, nesting); ``error`` otherwise.
+
+    A UTF-8 byte-order mark is accepted. Nesting is checked on the text before parsing (so a
+    file nested 500 deep is refused without recursing) and on the parsed data (dotted keys).
+    """
+    if len(data) > limits.max_file_bytes:
+        raise error(source, "", f"the file is {len(data):,} bytes; a scenario file is at most "
+                    f"{limits.max_file_bytes:,}")
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(source, "", "not UTF-8 text; a scenario is a TOML file") from None
+    too_deep = f"nested deeper than {limits.max_nesting} tables and arrays, the most allowed"
+    if _bracket_depth(text, limits.max_nesting) > limits.max_nesting:
+        raise error(source, "", too_deep)
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise error(source, "", f"TOML syntax error: {one_line(str(err), 200)}") from None
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise error(source, "", f"TOML value error: {one_line(str(err), 120)}") from None
+    except RecursionError:
+        raise error(source, "", too_deep) from None
+    if _data_depth(parsed, limits.max_nesting) > limits.max_nesting:
+        raise error(source, "", too_deep)
+    return parsed
+
+
+def _inherit(data: dict[str, Any], source: str, limits: Limits, seen: tuple[str, ...],
+             paths_allowed: bool | None = None) -> dict[str, Any]:
     """Resolve ``base = "NAME-or-PATH"``: start from the base's fields, replace the given ones.
 
     Top-level fields replace the base's whole field (an ``events`` list replaces the base's list);
-    the ``[parameters]`` table is merged key by key. Paths are relative to the child file.
+    the ``[parameters]`` table is merged key by key. Paths are relative to the child file. With
+    ``paths_allowed`` False only built-in names may be bases (a built-in's own bases always are).
     """
     if "base" not in data:
         return data
+    if paths_allowed is None:
+        paths_allowed = limits.base_paths
     base = data["base"]
-    if not isinstance(base, str):
-        raise ScenarioError(source, "base", f"expected a scenario name or path, got {base!r}")
-    if base in builtin_names() and not base.endswith(".toml"):
+    names = builtin_names()
+    if not isinstance(base, str) or not base or len(base) > 4096:
+        raise ScenarioError(source, "base", f"expected a scenario name or path, got {clean_text(base)}")
+    if len(seen) > limits.max_base_depth:
+        raise ScenarioError(source, "base", f"the chain of base files is deeper than {limits.max_base_depth}, "
+                            "the most allowed")
+    builtin = base in names and not base.endswith(".toml")
+    if builtin:
         base_path = BUILTIN_DIR / f"{base}.toml"
+    elif not paths_allowed:
+        raise ScenarioError(source, "base", f"{clean_text(base)} is not allowed here; allowed: built-in "
+                            f"scenarios ({', '.join(names)})")
     else:
-        base_path = (Path(source).parent / base).resolve()
-    if str(base_path.resolve()) in seen:
-        raise ScenarioError(source, "base", f"{base!r} leads back to itself (cycle of bases)")
+        base_path = Path(source).parent / base
+    key = _resolved(base_path)
+    if key in seen:
+        raise ScenarioError(source, "base", f"{clean_text(base)} leads back to itself (cycle of bases)")
     try:
-        base_data = tomllib.loads(base_path.read_text(encoding="utf-8"))
-    except OSError:
-        raise ScenarioError(source, "base", f"cannot read {base!r}; give a built-in name "
-                            f"({', '.join(builtin_names())}) or a path relative to this file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(str(base_path), "", f"TOML syntax error: {err}") from None
-    base_data = _inherit(base_data, str(base_path), seen + (str(base_path.resolve()),))
+        raw = read_regular_file(base_path, limits.max_file_bytes)
+    except FileProblem as err:
+        raise ScenarioError(source, "base", f"{clean_text(base)}: {err}; give a built-in name "
+                            f"({', '.join(names)}) or a path relative to this file") from None
+    base_data = parse_toml_bytes(raw, str(base_path), limits)
+    base_data = _inherit(base_data, str(base_path), limits, seen + (key,), paths_allowed=True if builtin else None)
+    folder = Path(key).parent  # the base file's own folder: its relative paths stay relative to it
     ref = base_data.get("parameters_from")
-    if isinstance(ref, str) and not Path(ref).is_absolute():  # keep it relative to the base file
-        base_data["parameters_from"] = str(base_path.parent / ref)
+    if isinstance(ref, str) and not Path(ref).is_absolute():
+        base_data["parameters_from"] = str(folder / ref)
     rules = base_data.get("rules")
     if isinstance(rules, dict):  # rule files too
-        base_data["rules"] = {k: (str(base_path.parent / v) if isinstance(v, str) and v.split(":")[0].endswith(".py")
+        base_data["rules"] = {k: (str(folder / v) if isinstance(v, str) and v.rpartition(":")[0].endswith(".py")
                                   and not Path(v).is_absolute() else v) for k, v in rules.items()}
     merged = {k: v for k, v in base_data.items() if k not in ("name", "title", "description")}
     for k, v in data.items():
@@ -276,7 +438,11 @@ def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[s
 
 
 class TableReader:
-    """Typed access to one TOML table that records the field path for error messages."""
+    """Typed access to one TOML table that records the field path for error messages.
+
+    Every value it echoes in a message goes through :func:`clean_text` (control characters
+    escaped, long values cut), so a file cannot forge lines in messages.
+    """
 
     error: type[ScenarioError] = ScenarioError
 
@@ -284,18 +450,19 @@ class TableReader:
         self.source = source
         self.path = path
         if not isinstance(table, dict):
-            self.fail("", f"expected a table, got {type(table).__name__}")
-        unknown = [k for k in table if k not in allowed]
-        if unknown:
-            k = unknown[0]
-            close = difflib.get_close_matches(k, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.fail(k, f"unknown field{hint}; allowed here: {', '.join(allowed)}")
+            self.fail("", f"expected a table, got {_type_name(table)}")
+        for k in table:
+            if k not in allowed:
+                close = difflib.get_close_matches(k, allowed, n=1) if len(k) <= 100 else []
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.fail(k, f"unknown field{hint}; allowed here: {', '.join(allowed)}")
         self.table = table
 
     def where(self, key: str) -> str:
         if not key:
             return self.path
+        if not (key.isprintable() and len(key) <= 60):
+            key = clean_text(key, 60)
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, key: str, message: str):
@@ -314,7 +481,10 @@ class TableReader:
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
             else:
-                self.fail(key, f"expected a whole number, got {v!r}")
+                self.fail(key, f"expected a whole number, got {clean_text(v)}")
+        if abs(v) > MAX_WHOLE:
+            self.fail(key, f"{clean_text(v, 30)} is too large; whole numbers here are at most {MAX_WHOLE:,} (2**53)"
+                      + (f"; allowed: {_range(low, high)}" if low is not None or high is not None else ""))
         if low is not None and v < low:
             self.fail(key, f"{v} is too small; allowed: {_range(low, high)}")
         if high is not None and v > high:
@@ -327,8 +497,9 @@ class TableReader:
                 self.fail(key, "required field is missing (a number)")
             return default
         v = self.table[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            self.fail(key, f"expected a number, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, int) and abs(v) > MAX_WHOLE) \
+                or not math.isfinite(v):
+            self.fail(key, f"expected a finite number, got {clean_text(v, 40)}")
         v = float(v)
         if low is not None and (v < low or (open_low and v <= low)):
             self.fail(key, f"{v:g} is out of range; allowed: {_range(low, high, open_low)}")
@@ -336,41 +507,89 @@ class TableReader:
             self.fail(key, f"{v:g} is out of range; allowed: {_range(low, high, open_low)}")
         return v
 
-    def str(self, key: str, *, default=None, required=False, choices=None):
+    def str(self, key: str, *, default=None, required=False, choices=None, multiline=False):
+        """A string field; ``choices`` (a list or dict) restricts it; free text may not hold
+        control characters (newlines and tabs only when ``multiline``)."""
         if key not in self.table:
             if required:
                 self.fail(key, "required field is missing (a string)"
-                          + (f"; allowed: {', '.join(choices)}" if choices else ""))
+                          + (f"; allowed: {clean_list(choices)}" if choices else ""))
             return default
         v = self.table[key]
         if not isinstance(v, str):
-            self.fail(key, f"expected a string, got {v!r}")
-        if choices is not None and v not in choices:
-            close = difflib.get_close_matches(v, list(choices), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.fail(key, f"{v!r} is not allowed{hint}; allowed: {', '.join(choices)}")
+            self.fail(key, f"expected a string, got {clean_text(v)}")
+        if choices is not None:
+            if v not in choices:
+                close = difflib.get_close_matches(v, list(choices), n=1) if len(v) <= 100 else []
+                hint = f" (did you mean {clean_text(close[0])}?)" if close else ""
+                self.fail(key, f"{clean_text(v)} is not allowed{hint}; allowed: {clean_list(choices)}")
+        elif not _clean_free_text(v, multiline):
+            self.fail(key, f"{clean_text(v)} holds control characters; allowed: printable text"
+                      + (", newlines and tabs" if multiline else " on one line"))
+        return v
+
+    def name(self, key: str, kind: str, max_length: int, *, reserved: bool = True) -> str:
+        """A required name (of a candidate, sector, contractor, institution or the scenario):
+        printable, non-empty, no leading or trailing space, at most ``max_length`` characters,
+        and (``reserved``) not one of :data:`RESERVED_NAMES`."""
+        v = self.str(key, required=True)
+        if not v.strip():
+            self.fail(key, f"a {kind} name must not be empty")
+        if not v.isprintable():
+            self.fail(key, f"{clean_text(v)} holds control or invisible characters; a {kind} name is "
+                      "printable text")
+        if v != v.strip():
+            self.fail(key, f"{clean_text(v)} starts or ends with a space; remove it")
+        if len(v) > max_length:
+            self.fail(key, f"{clean_text(v, 40)} is {len(v)} characters; a {kind} name is at most {max_length}")
+        if reserved and v.casefold() in RESERVED_NAMES:
+            self.fail(key, f"{clean_text(v)} is reserved (the model uses it: {', '.join(RESERVED_NAMES)}); "
+                      "choose another name")
         return v
 
     def bool(self, key: str, *, default=False):
         v = self.table.get(key, default)
         if not isinstance(v, bool):
-            self.fail(key, f"expected true or false, got {v!r}")
+            self.fail(key, f"expected true or false, got {clean_text(v)}")
         return v
 
-    def list(self, key: str, *, default=()):
+    def list(self, key: str, *, default=(), most: int | None = None, what: str = "entries"):
         v = self.table.get(key, default)
         if not isinstance(v, (list, tuple)):
-            self.fail(key, f"expected an array, got {v!r}")
+            self.fail(key, f"expected an array, got {clean_text(v)}")
+        if most is not None and len(v) > most:
+            self.fail(key, f"{len(v):,} {what}; at most {most:,} are allowed")
         return list(v)
 
     def table_of(self, key: str):
         v = self.table.get(key, {})
         if not isinstance(v, dict):
-            self.fail(key, f"expected a table, got {v!r}")
+            self.fail(key, f"expected a table, got {clean_text(v)}")
         return v
 
 
-def _contractor_sector(r: TableReader, sector_names: list[str]) -> str | None:
+def _type_name(v: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "a whole number",
+            float: "a number"}.get(type(v), type(v).__name__)
+
+
+_FREE_TEXT_OK = {"\n", "\t", "\r"}
+
+
+def _clean_free_text(text: str, multiline: bool) -> bool:
+    """Whether ``text`` has no control characters (newline, tab and CR only if ``multiline``);
+    format characters such as right-to-left marks are allowed in free text."""
+    if text.isprintable():
+        return True
+    for ch in text:
+        if ch.isprintable() or (multiline and ch in _FREE_TEXT_OK):
+            continue
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+            return False
+    return True
+
+
+def _contractor_sector(r: TableReader, sector_names: dict[str, int]) -> str | None:
     if not r.has("sector"):
         return None
     if not sector_names:
@@ -378,9 +597,15 @@ def _contractor_sector(r: TableReader, sector_names: list[str]) -> str | None:
     return r.str("sector", choices=sector_names)
 
 
+def _num(x) -> str:
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x) if abs(x) < 10**6 else f"{x:,}"
+    return f"{x:g}"
+
+
 def _range(low, high, open_low=False) -> str:
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
+    lo = "-inf" if low is None else _num(low)
+    hi = "inf" if high is None else _num(high)
     return f"{'(' if open_low else '['}{lo}, {hi}]"
 
 
@@ -393,51 +618,55 @@ _TOP = {
     "parameters": "parameter overrides", "observed": "observed runoff result", "sources": "provenance notes",
     "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
     "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
-    "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' }",
+    "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' } (run only with --trust-rules)",
 }
 
 
-def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
-    """Validate a parsed TOML document and build a :class:`Scenario` (see ``docs/scenarios.md``)."""
+def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    """Validate a parsed TOML document and build a :class:`Scenario` (see ``docs/scenarios.md``).
+
+    Every count, name and value is checked against the format and ``limits``; the work is
+    linear in the size of the document. Raises :class:`ScenarioError` for any bad input.
+    """
+    if _data_depth(data, limits.max_nesting) > limits.max_nesting:
+        raise ScenarioError(source, "", f"nested deeper than {limits.max_nesting} tables and arrays, the most allowed")
     top = TableReader(data, "", source, _TOP)
-    name = top.str("name", required=True)
-    roll = top.int("roll", required=True, low=1)
+    name = top.name("name", "scenario", limits.max_name_length, reserved=False)
+    roll = top.int("roll", required=True, low=1, high=limits.max_roll)
     election_day = top.int("election_day", required=True, low=2, high=365)
 
     # candidates
-    raw_cands = top.list("candidates")
+    raw_cands = top.list("candidates", most=limits.max_candidates, what="candidates")
     if len(raw_cands) < 2:
         top.fail("candidates", "at least two [[candidates]] are required")
     cands_raw = []
     for i, c in enumerate(raw_cands):
         r = TableReader(c, f"candidates[{i}]", source,
-                    {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
+                        {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
         cands_raw.append(r)
-    names = []
+    names: dict[str, int] = {}  # name -> index (ordered)
     for r in cands_raw:
-        n = r.str("name", required=True)
+        n = r.name("name", "candidate", limits.max_name_length)
         if n in names:
-            r.fail("name", f"duplicate candidate {n!r}; names must be unique")
-        if n in ("blank", "abstained", SIT_OUT):
-            r.fail("name", f"{n!r} is reserved; choose another name")
-        names.append(n)
+            r.fail("name", f"duplicate candidate {clean_text(n)}; names must be unique")
+        names[n] = len(names)
     finalists = top.list("finalists")
     if len(finalists) != 2 or not all(isinstance(f, str) for f in finalists) or finalists[0] == finalists[1]:
-        top.fail("finalists", f"expected two different candidate names, got {finalists!r}")
+        top.fail("finalists", f"expected two different candidate names, got {clean_text(finalists)}")
     for f in finalists:
         if f not in names:
-            top.fail("finalists", f"{f!r} is not a candidate; candidates: {', '.join(names)}")
+            top.fail("finalists", f"{clean_text(f)} is not a candidate; candidates: {clean_list(names)}")
     candidates = []
     for r, n in zip(cands_raw, names, strict=True):
         if r.has("finalist") and r.bool("finalist") != (n in finalists):
-            r.fail("finalist", f"contradicts top-level finalists = {finalists!r}")
+            r.fail("finalist", f"contradicts top-level finalists = {clean_text(finalists)}")
         candidates.append(CandidateSpec(
             name=n, votes=r.int("votes", required=True, low=0), finalist=n in finalists,
             activists=r.int("activists", default=0, low=0), lean=r.float("lean", default=0.5, low=0, high=1),
             full_name=r.str("full_name", default=n)))
 
     r1 = TableReader(top.table_of("round1"), "round1", source,
-                 {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
+                     {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
     blank = r1.int("blank", default=0, low=0)
     ballots = sum(c.votes for c in candidates) + blank
     if ballots > roll:
@@ -453,15 +682,17 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
 
     # sectors
     sectors = []
-    for i, s in enumerate(top.list("sectors")):
+    sector_names: dict[str, int] = {}
+    for i, s in enumerate(top.list("sectors", most=limits.max_sectors, what="sectors")):
         r = TableReader(s, f"sectors[{i}]", source,
-                    {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
-        sname = r.str("name", required=True)
-        if any(x.name == sname for x in sectors):
-            r.fail("name", f"duplicate sector {sname!r}")
+                        {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
+        sname = r.name("name", "sector", limits.max_name_length, reserved=False)
+        if sname in sector_names:
+            r.fail("name", f"duplicate sector {clean_text(sname)}")
+        sector_names[sname] = i
         votes = None
         if r.has("votes"):
-            vt = TableReader(r.table_of("votes"), f"sectors[{i}].votes", source, {n: "" for n in names})
+            vt = TableReader(r.table_of("votes"), f"sectors[{i}].votes", source, names)
             votes = {k: vt.float(k, low=0) for k in vt.table}
             if sum(votes.values()) <= 0:
                 r.fail("votes", "the round-1 split must have a positive total")
@@ -469,48 +700,57 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             name=sname, share=r.float("share", required=True, low=0, high=1, open_low=True),
             lean=r.float("lean", default=0.5, low=0, high=1),
             turnout=r.float("turnout", default=None, low=0, high=1), votes=votes,
-            description=r.str("description", default="")))
+            description=r.str("description", default="", multiline=True)))
     if sectors:
-        total = sum(s.share for s in sectors)
+        total = math.fsum(s.share for s in sectors)
         if abs(total - 1.0) > 1e-3:
             top.fail("sectors", f"sector shares add up to {total:.4f}; they must add up to 1")
-    sector_names = [s.name for s in sectors]
 
     # contractors
     contractors = []
-    for i, c in enumerate(top.list("contractors")):
+    contractor_names: set[str] = set()
+    blocs = dict.fromkeys(names, 0)
+    for i, c in enumerate(top.list("contractors", most=limits.max_contractors, what="contractors")):
         r = TableReader(c, f"contractors[{i}]", source,
-                    {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
-        cname = r.str("name", required=True)
-        if any(x.name == cname for x in contractors) or cname in names:
-            r.fail("name", f"duplicate name {cname!r}; contractor names must be unique")
-        contractors.append(ContractorSpec(
+                        {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
+        cname = r.name("name", "contractor", limits.max_name_length)
+        if cname in contractor_names or cname in names:
+            r.fail("name", f"duplicate name {clean_text(cname)}; contractor names must be unique and differ "
+                   "from the candidates'")
+        contractor_names.add(cname)
+        spec = ContractorSpec(
             name=cname, patron=r.str("patron", required=True, choices=names),
             bloc=r.int("bloc", required=True, low=1),
             sector=_contractor_sector(r, sector_names),
-            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1)))
+            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1))
+        blocs[spec.patron] += spec.bloc
+        contractors.append(spec)
     for i, cand in enumerate(candidates):
         if cand.activists > cand.votes:
             cands_raw[i].fail("activists", f"{cand.activists} exceeds {cand.name}'s round-1 votes ({cand.votes}); "
                               "activists are round-1 voters of their candidate")
     for cand in candidates:
-        total = sum(c.bloc for c in contractors if c.patron == cand.name)
+        total = blocs[cand.name]
         if total > cand.votes:
             top.fail("contractors", f"blocs of {cand.name}'s contractors ({total}) exceed "
                      f"{cand.name}'s round-1 votes ({cand.votes}); a bloc is round-1 votes delivered")
 
     # institutions
     institutions = []
-    for i, t in enumerate(top.list("institutions")):
+    institution_names: set[str] = set()
+    for i, t in enumerate(top.list("institutions", most=limits.max_institutions, what="institutions")):
         r = TableReader(t, f"institutions[{i}]", source, {"name": "", "sectors": "", "reach": ""})
-        iname = r.str("name", required=True)
-        if iname in names or any(x.name == iname for x in institutions) or any(c.name == iname for c in contractors):
-            r.fail("name", f"duplicate name {iname!r}; an institution cannot share a candidate's, "
+        iname = r.name("name", "institution", limits.max_name_length)
+        if iname in names or iname in institution_names or iname in contractor_names:
+            r.fail("name", f"duplicate name {clean_text(iname)}; an institution cannot share a candidate's, "
                    "contractor's or other institution's name")
-        secs = r.list("sectors")
+        institution_names.add(iname)
+        secs = r.list("sectors", most=limits.max_sectors, what="sectors")
         for s in secs:
-            if s not in sector_names:
-                r.fail("sectors", f"{s!r} is not a sector; sectors: {', '.join(sector_names) or '(none)'}")
+            if not isinstance(s, str) or s not in sector_names:
+                r.fail("sectors", f"{clean_text(s)} is not a sector; sectors: {clean_list(sector_names) or '(none)'}")
+        if len(set(secs)) != len(secs):
+            r.fail("sectors", "a sector is listed twice; list each once")
         institutions.append(InstitutionSpec(name=iname, sectors=tuple(secs),
                                             reach=r.float("reach", default=0.3, low=0, high=1, open_low=True)))
 
@@ -519,14 +759,15 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     if top.has("parameters_from"):
         ref = top.str("parameters_from")
         ref_path = Path(ref) if Path(ref).is_absolute() else Path(source).parent / ref
+        if not limits.base_paths and not Path(_resolved(ref_path)).is_relative_to(BUILTIN_DIR):
+            # an upload's own parameters_from is refused before inheritance; a built-in base's is fine
+            top.fail("parameters_from", "not allowed in an uploaded file; put the parameters in [parameters]")
         try:
-            ref_data = tomllib.loads(ref_path.read_text(encoding="utf-8"))
-        except OSError:
-            top.fail("parameters_from", f"cannot read {str(ref_path)!r}; give a path relative to this file")
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            top.fail("parameters_from", f"{ref_path}: TOML syntax error: {err}")
+            ref_data = parse_toml_bytes(read_regular_file(ref_path, limits.max_file_bytes), str(ref_path), limits)
+        except FileProblem as err:
+            top.fail("parameters_from", f"{clean_text(ref)}: {err}; give a path relative to this file")
         if not isinstance(ref_data.get("parameters"), dict):
-            top.fail("parameters_from", f"{ref_path} has no [parameters] table")
+            top.fail("parameters_from", f"{clean_text(str(ref_path), 200)} has no [parameters] table")
         try:
             Params.from_mapping(ref_data["parameters"])
         except ParameterError as err:
@@ -542,44 +783,51 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     observed = None
     if top.has("observed"):
         r = TableReader(top.table_of("observed"), "observed", source,
-                    {"votes": "", "turnout": "", "source": "", "patterns": ""})
+                        {"votes": "", "turnout": "", "source": "", "patterns": ""})
         vt = TableReader(r.table_of("votes"), "observed.votes", source, {f: "" for f in finalists})
-        stats = ["share_a", "share_b", "turnout", "margin"] + [
-            f"sector.{s.name}.{k}" for s in sectors for k in ("share_a", "turnout", "turnout_change")]
+        stats = {k: None for k in ["share_a", "share_b", "turnout", "margin"] + [
+            f"sector.{s.name}.{k}" for s in sectors for k in ("share_a", "turnout", "turnout_change")]}
         patterns = []
-        for i, pt in enumerate(r.list("patterns")):
+        for i, pt in enumerate(r.list("patterns", most=limits.max_patterns, what="patterns")):
             pr = TableReader(pt, f"observed.patterns[{i}]", source, {"stat": "", "op": "", "value": "", "note": ""})
             patterns.append(Pattern(stat=pr.str("stat", required=True, choices=stats),
                                     op=pr.str("op", required=True, choices=["<", ">"]),
-                                    value=pr.float("value", required=True), note=pr.str("note", default="")))
+                                    value=pr.float("value", required=True),
+                                    note=pr.str("note", default="", multiline=True)))
         observed = Observed(votes={f: vt.int(f, required=True, low=0) for f in finalists},
-                            turnout=r.float("turnout", low=0, high=1), source=r.str("source", default=""),
-                            patterns=tuple(patterns))
+                            turnout=r.float("turnout", low=0, high=1),
+                            source=r.str("source", default="", multiline=True), patterns=tuple(patterns))
         if sum(observed.votes.values()) > roll:
             vt.fail("", f"observed votes exceed the roll ({roll})")
 
     rr = TableReader(top.table_of("rules"), "rules", source,
-                 {"turnout": "turnout probability rule", "choice": "vote choice rule"})
+                     {"turnout": "turnout probability rule", "choice": "vote choice rule"})
+    if rr.table and not limits.allow_rules:
+        top.fail("rules", "plug-in rules run code, so an uploaded scenario cannot name them; run your own "
+                 "rules from the command line (runoff run FILE --trust-rules) or from Python")
     rules = {}
     for k in rr.table:
         v = rr.str(k)
-        if ":" not in v:
-            rr.fail(k, f"expected 'file.py:function' (path relative to this file) or 'module:function', got {v!r}")
+        target, colon, func = v.rpartition(":")
+        if not colon or not target.endswith(".py") or not func.isidentifier():
+            rr.fail(k, f"expected 'file.py:function' (a path relative to this file), got {clean_text(v)}")
         rules[k] = v
     srcs = top.table_of("sources")
     for k, v in srcs.items():
         if not isinstance(v, str):
             top.fail(f"sources.{k}", "expected a string")
+        if not _clean_free_text(v, True):
+            top.fail(f"sources.{k}", "holds control characters; allowed: printable text, newlines and tabs")
 
     partial = Scenario(
         name=name, roll=roll, election_day=election_day, finalists=(finalists[0], finalists[1]),
         candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
         institutions=tuple(institutions), parameters=params, observed=observed,
-        title=top.str("title", default=name), description=top.str("description", default=""),
+        title=top.str("title", default=name), description=top.str("description", default="", multiline=True),
         sources=dict(srcs), rules=rules, path=source)
 
     # events
-    raw_events = top.list("events")
+    raw_events = top.list("events", most=limits.max_events, what="events")
     paths = [f"events[{i}]" for i in range(len(raw_events))]
     events = [parse_event(e, partial, path, source) for e, path in zip(raw_events, paths, strict=True)]
     check_event_list(partial, events, paths)

@@ -13,8 +13,15 @@ import json
 import sys
 import textwrap
 
-from runoff_abm.model.errors import InputError, RunoffError
-from runoff_abm.model.inputs import parse_members, parse_overrides, parse_seed
+from runoff_abm.model.errors import InputError, RunoffError, one_line
+from runoff_abm.model.inputs import (
+    MAX_WORKERS,
+    parse_count,
+    parse_fraction,
+    parse_members,
+    parse_overrides,
+    parse_seed,
+)
 from runoff_abm.scenarios import DEFAULT_SCENARIO
 
 __all__ = ["main"]
@@ -27,6 +34,15 @@ class UsageError(InputError):
 
     def __init__(self, message: str):
         super().__init__("", "", message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line, like every other error (``runoff: error:``,
+    exit status 2, nothing on stdout); ``runoff COMMAND --help`` still shows the usage."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        print(f"runoff: error: {one_line(message)} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
 
 def cmd_run(args) -> int:
@@ -43,7 +59,8 @@ def cmd_run(args) -> int:
         if not eq:
             raise UsageError(f"--rule {item}: expected NAME=file.py:function (NAME: turnout or choice)")
         rules[name.strip()] = target.strip()
-    result = run(scn, seed=seed, members=members, engine=args.engine, rules=rules, **overrides)
+    result = run(scn, seed=seed, members=members, engine=args.engine, rules=rules, trust_rules=args.trust_rules,
+                 **overrides)
     if args.json:
         print(json.dumps(result.to_dict(), indent=None if args.compact else 1, allow_nan=False))
     else:
@@ -146,10 +163,9 @@ def cmd_sweep(args) -> int:
     from runoff_abm.studies.spec import load_spec
     from runoff_abm.studies.sweep import run_sweep
 
-    spec = load_spec(args.spec)
-    if args.chunk is not None and args.chunk < 1:
-        raise UsageError(f"--chunk {args.chunk}: expected at least 1")
-    summary = run_sweep(spec, args.out, chunk=args.chunk, progress=not args.quiet, **_executor(args))
+    spec = load_spec(args.spec, trust_code=args.trust_code, trust_rules=args.trust_rules)
+    chunk = None if args.chunk is None else parse_count(args.chunk, "--chunk", 1, 100_000, "runs")
+    summary = run_sweep(spec, args.out, chunk=chunk, progress=not args.quiet, **_executor(args))
     print(summary.line())
     return 0
 
@@ -194,15 +210,14 @@ def cmd_sensitivity(args) -> int:
 
 def _executor(args) -> dict:
     """Executor keyword arguments from --serial / --workers / --scheduler / --local-cluster."""
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: expected at least 1")
-    if args.local_cluster is not None and args.local_cluster < 1:
-        raise UsageError(f"--local-cluster {args.local_cluster}: expected at least 1")
+    workers = None if args.workers is None else parse_count(args.workers, "--workers", 1, MAX_WORKERS, "processes")
+    local = None if args.local_cluster is None else parse_count(args.local_cluster, "--local-cluster", 1,
+                                                                 MAX_WORKERS, "workers")
     if args.serial:
         return {"executor": "serial"}
-    if args.scheduler or args.local_cluster:
-        return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": args.local_cluster}
-    return {"executor": "processes", "workers": args.workers}
+    if args.scheduler or local:
+        return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": local}
+    return {"executor": "processes", "workers": workers}
 
 
 def cmd_calibrate(args) -> int:
@@ -210,10 +225,11 @@ def cmd_calibrate(args) -> int:
     from runoff_abm.studies.calibrate import calibrate
 
     scn = load_scenario(args.scenario)
-    cal = calibrate(scn, args.out, prior=args.prior, draws=args.draws, accept=args.accept,
+    cal = calibrate(scn, args.out, prior=args.prior, draws=parse_count(args.draws, "--draws", 20, 1_000_000, "draws"),
+                    accept=parse_fraction(args.accept, "--accept"),
                     members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
-                    progress=not args.quiet,
-                    predictive=args.predictive, **_executor(args))
+                    progress=not args.quiet, trust_rules=args.trust_rules,
+                    predictive=parse_count(args.predictive, "--predictive", 0, 1_000_000, "runs"), **_executor(args))
     print(cal.report())
     print(f"\nwrote {args.out}/posterior.parquet, calibrated.toml, report.txt and plots/")
     return 0
@@ -223,8 +239,9 @@ def cmd_predict(args) -> int:
     from runoff_abm.studies.predict import predict
 
     members = None if args.members is None else parse_members(args.members, "--members")
-    pred = predict(args.scenario, posterior=args.posterior, replicates=args.replicates, members=members,
-                   seed=parse_seed(args.seed, "--seed"), **_executor(args))
+    pred = predict(args.scenario, posterior=args.posterior,
+                   replicates=parse_count(args.replicates, "--replicates", 1, 1_000_000, "runs"), members=members,
+                   seed=parse_seed(args.seed, "--seed"), trust_rules=args.trust_rules, **_executor(args))
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:
@@ -250,17 +267,23 @@ def cmd_validate(args) -> int:
 
 def _add_executor_options(p) -> None:
     ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    ex.add_argument("--workers", default=None, help="local worker processes (default: all cores)")
     ex.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    ex.add_argument("--local-cluster", type=int, default=None, metavar="N",
+    ex.add_argument("--local-cluster", default=None, metavar="N",
                     help="start a local Dask cluster with N worker processes")
     ex.add_argument("--serial", action="store_true", help="run in this process")
+
+
+def _add_trust_rules(p) -> None:
+    p.add_argument("--trust-rules", action="store_true",
+                   help="run the plug-in rules named in the scenario's [rules] (code the file names; "
+                   "only for files you trust, see docs/security.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from runoff_abm import __version__
 
-    parser = argparse.ArgumentParser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
+    parser = _Parser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
     parser.add_argument("--version", action="version", version=f"runoff-abm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -272,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["array", "agents"], default="array",
                    help="array (vectorised, default) or agents (per-agent reference)")
     p.add_argument("--rule", action="append", metavar="NAME=FILE.py:FUNC",
-                   help="plug in your own decision rule (NAME: turnout or choice); see docs/teaching.md")
+                   help="plug in your own decision rule (NAME: turnout or choice; FILE relative to the working "
+                   "directory); see docs/teaching.md")
+    _add_trust_rules(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--compact", action="store_true", help="with --json: on one line")
     p.set_defaults(func=cmd_run)
@@ -288,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="sweep spec (.toml), see docs/studies.md")
     p.add_argument("--out", required=True, help="results directory (resumed if it holds this spec's sweep)")
     _add_executor_options(p)
-    p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic)")
+    p.add_argument("--chunk", default=None, help="runs per task (default: automatic)")
+    _add_trust_rules(p)
+    p.add_argument("--trust-code", action="store_true",
+                   help="run the spec's run_function (code the spec names); only for specs you wrote")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
 
@@ -309,11 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory (the prior-predictive sweep resumes there)")
     p.add_argument("--prior", default=None, help="prior ranges (TOML [parameters] with { low, high }); "
                    "default scenarios/calibration/prior.toml")
-    p.add_argument("--draws", type=int, default=2000, help="prior draws (default 2000)")
-    p.add_argument("--accept", type=float, default=0.05, help="fraction of draws accepted (default 0.05)")
+    p.add_argument("--draws", default="2000", help="prior draws (default 2000)")
+    p.add_argument("--accept", default="0.05", help="fraction of draws accepted (default 0.05)")
     p.add_argument("--members", default="10000", help="members per run (default 10000)")
     p.add_argument("--seed", default="1", help="master seed (default 1)")
-    p.add_argument("--predictive", type=int, default=200, help="posterior-predictive runs (default 200)")
+    p.add_argument("--predictive", default="200", help="posterior-predictive runs (default 200)")
+    _add_trust_rules(p)
     p.add_argument("--quiet", action="store_true")
     _add_executor_options(p)
     p.set_defaults(func=cmd_calibrate)
@@ -321,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="win probabilities and intervals for a runoff from its first round")
     p.add_argument("scenario", help="built-in name or path to a .toml file")
     p.add_argument("--posterior", default=None, help="posterior.parquet or a `runoff calibrate` directory")
-    p.add_argument("--replicates", type=int, default=200, help="runs (default 200)")
+    p.add_argument("--replicates", default="200", help="runs (default 200)")
+    _add_trust_rules(p)
     p.add_argument("--members", default=None, help="members per run (default: the roll)")
     p.add_argument("--seed", default="0", help="master seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -349,10 +379,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RunoffError as err:
-        print(f"runoff: error: {err}", file=sys.stderr)
+        print(f"runoff: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("runoff: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # pragma: no cover - e.g. `runoff run | head`
         return 0
+    except OSError as err:  # a file the user named cannot be read or written (e.g. --out on a full disk)
+        if err.filename is None:
+            raise
+        print(f"runoff: error: {one_line(str(err.filename))}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

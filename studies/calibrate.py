@@ -31,9 +31,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runoff_abm.model.limits import DEFAULT_LIMITS
 from runoff_abm.model.params import ParameterError, param_spec
-from runoff_abm.model.scenario import BUILTIN_DIR, Scenario, load_scenario
-from runoff_abm.studies.spec import SpecError, SweepSpec, parse_spec
+from runoff_abm.model.scenario import (
+    BUILTIN_DIR,
+    FileProblem,
+    Scenario,
+    load_scenario,
+    parse_toml_bytes,
+    read_regular_file,
+)
+from runoff_abm.studies.spec import MAX_RUNS, SpecError, SweepSpec, parse_spec
 from runoff_abm.studies.store import load_results
 from runoff_abm.studies.sweep import SweepError, run_sweep
 
@@ -47,13 +55,15 @@ def load_prior(path: str | Path | None = None) -> dict[str, tuple[float, float]]
     """Uniform prior ranges ``{name: (low, high)}`` from a TOML ``[parameters]`` table."""
     path = Path(path) if path else DEFAULT_PRIOR
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SpecError(str(path), "", f"cannot read the prior ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(str(path), "", f"TOML syntax error: {err}") from None
+        raw = read_regular_file(path, DEFAULT_LIMITS.max_file_bytes)
+    except FileProblem as err:
+        raise SpecError(str(path), "", f"{err}; give a prior (.toml with [parameters])") from None
+    data = parse_toml_bytes(raw, str(path), DEFAULT_LIMITS, SpecError)
+    table = data.get("parameters", {})
+    if not isinstance(table, dict):
+        raise SpecError(str(path), "parameters", "expected a table of { low = ..., high = ... } ranges")
     ranges = {}
-    for name, r in data.get("parameters", {}).items():
+    for name, r in table.items():
         where = f"parameters.{name}"
         try:
             spec = param_spec(name)
@@ -61,19 +71,28 @@ def load_prior(path: str | Path | None = None) -> dict[str, tuple[float, float]]
             raise SpecError(str(path), where, err.message) from None
         if not (isinstance(r, dict) and set(r) == {"low", "high"}):
             raise SpecError(str(path), where, "expected { low = ..., high = ... }")
-        lo, hi = float(r["low"]), float(r["high"])
-        if not (spec.low <= lo < hi <= spec.high):
-            raise SpecError(str(path), where, f"need {spec.low} <= low < high <= {spec.high}")
+        lo, hi = (_finite(r[k]) for k in ("low", "high"))
+        if lo is None or hi is None or not (spec.low <= lo < hi <= spec.high):
+            raise SpecError(str(path), where, f"need numbers {spec.low} <= low < high <= {spec.high}")
         ranges[name] = (lo, hi)
     if not ranges:
         raise SpecError(str(path), "parameters", "the prior needs at least one { low, high } range")
     return ranges
 
 
+def _finite(x) -> float | None:
+    """``x`` as a finite float, or None (booleans, text, huge or non-finite numbers)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or (isinstance(x, int) and abs(x) > 2**53):
+        return None
+    return float(x) if math.isfinite(x) else None
+
+
 def observed_stats(scn: Scenario) -> dict[str, float]:
     """The observed values of the continuous summary statistics."""
     if scn.observed is None or scn.observed.turnout is None:
         raise SweepError(f"{scn.path}: calibration needs [observed] votes and turnout")
+    if sum(scn.observed.votes.values()) == 0:
+        raise SweepError(f"{scn.path}: calibration needs observed votes (both finalists have 0)")
     return {"share_a": scn.observed.shares()[scn.finalists[0]], "turnout": scn.observed.turnout}
 
 
@@ -163,17 +182,23 @@ class Calibration:
 def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | None = None, draws: int = 2000,
               accept: float = 0.05, members: int | None = 10000, seed: int = 1, executor: str = "processes",
               workers: int | None = None, scheduler: str | None = None, local_cluster: int | None = None,
-              progress: bool = True, plots: bool = True, predictive: int = 200) -> Calibration:
-    """Calibrate ``scenario``'s behavioural parameters against its observed runoff (ABC)."""
+              progress: bool = True, plots: bool = True, predictive: int = 200,
+              trust_rules: bool = False) -> Calibration:
+    """Calibrate ``scenario``'s behavioural parameters against its observed runoff (ABC).
+    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``)."""
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
     obs = observed_stats(scn)
     ranges = load_prior(prior)
     if draws < 20:
         raise SweepError(f"--draws {draws}: too few for ABC; use at least 20 (hundreds to thousands)")
-    if not 0 < accept <= 1:
+    if draws > MAX_RUNS:
+        raise SweepError(f"--draws {draws}: at most {MAX_RUNS:,}")
+    if not 0 <= predictive <= MAX_RUNS:
+        raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
+    if not (isinstance(accept, (int, float)) and math.isfinite(accept) and 0 < accept <= 1):
         raise SweepError(f"--accept {accept}: expected a fraction in (0, 1]")
     out = Path(out)
-    spec = sweep_spec(scn, ranges, draws, members, seed, out)
+    spec = sweep_spec(scn, ranges, draws, members, seed, out, trust_rules=trust_rules)
     run_sweep(spec, str(out / "sweep"), executor=executor, workers=workers, scheduler=scheduler,
               local_cluster=local_cluster, progress=progress)
     df = load_results(out / "sweep")
@@ -184,13 +209,15 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
         from runoff_abm.studies.predict import predict
 
         pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
-                       executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster)
+                       executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
+                       trust_rules=trust_rules)
         cal.predictive_runs = pred.runs
     write_outputs(cal, scn, plots=plots)
     return cal
 
 
-def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, seed: int, out: Path) -> SweepSpec:
+def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, seed: int, out: Path, *,
+               trust_rules: bool = False) -> SweepSpec:
     """The prior-predictive sweep: an LHS design over the prior, one run per draw, own seeds."""
     raw = {"name": f"calibrate-{scn.name}", "scenario": scn.name, "replicates": 1, "seed": seed,
            "common_random_numbers": False, "design": {"kind": "lhs", "samples": draws},
@@ -198,7 +225,7 @@ def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, see
            "outcomes": list(STATS)}
     if members is not None:
         raw["members"] = members
-    return parse_spec(raw, source=str(out / "calibration-spec.toml"), scenario=scn)
+    return parse_spec(raw, source=str(out / "calibration-spec.toml"), scenario=scn, trust_rules=trust_rules)
 
 
 def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:

@@ -31,7 +31,8 @@ def flatten(result) -> dict[str, Any]:
     """The flat outcome dict of a :class:`runoff_abm.model.result.RunResult`.
 
     Keys: ``votes_a``, ``votes_b``, ``share_a``, ``share_b``, ``turnout``, ``turnout_votes``,
-    ``margin``, ``a_wins`` (1 if finalist A won, 0.5 on a tie), ``winner``, ``flow.<round-1>.<choice>``
+    ``margin``, ``a_wins`` (1 if finalist A won, 0.5 on a tie or when nobody voted), ``winner`` (a
+    finalist, ``tie``, or None when nobody voted; shares and margin are then NaN), ``flow.<round-1>.<choice>``
     (choice ``a``, ``b`` or ``abstained``), ``sector.<name>.share_a``, ``sector.<name>.turnout``
     and ``sector.<name>.turnout_change`` (runoff minus round-1 turnout of the sector).
     """
@@ -40,7 +41,7 @@ def flatten(result) -> dict[str, Any]:
         "votes_a": result.votes[a], "votes_b": result.votes[b],
         "share_a": result.shares[a], "share_b": result.shares[b],
         "turnout": result.turnout, "turnout_votes": result.turnout_votes,
-        "margin": result.margin, "a_wins": 1.0 if result.winner == a else 0.5 if result.winner == "tie" else 0.0,
+        "margin": result.margin, "a_wins": 1.0 if result.winner == a else 0.0 if result.winner == b else 0.5,
         "winner": result.winner,
     }
     names = {a: "a", b: "b", "abstained": "abstained"}
@@ -64,14 +65,16 @@ def _resolve(run_function: str | None):
 
 
 def run_outcomes(scenario, params: dict[str, Any], seed: int, members: int | None = None,
-                 run_function: str | None = None) -> dict[str, Any]:
+                 run_function: str | None = None, trust_rules: bool = False) -> dict[str, Any]:
     """Run ``scenario`` with parameter overrides ``params`` and ``seed``; return flat outcomes.
 
-    ``run_function`` ("module:function") replaces :func:`runoff_abm.runoff_abm.run` (same signature),
-    e.g. to plug in a custom decision rule.
+    ``run_function`` ("module:function") replaces :func:`runoff_abm.model.api.run` (same signature),
+    e.g. to plug in a custom decision rule; a spec names one only with ``trust_code``.
+    ``trust_rules`` lets the scenario's own ``[rules]`` run (passed on only when set).
     """
     fn = _resolve(run_function)
-    return flatten(fn(scenario, seed=seed, members=members, **params))
+    extra = {"trust_rules": True} if trust_rules else {}
+    return flatten(fn(scenario, seed=seed, members=members, **extra, **params))
 
 
 def run_chunk(spec, tasks: list[Task]) -> list[dict[str, Any]]:
@@ -84,7 +87,8 @@ def run_chunk(spec, tasks: list[Task]) -> list[dict[str, Any]]:
                                **{f"factor.{k}": v for k, v in t.levels.items()}}
         try:
             scn = spec.scenario_for(DesignPoint(point=t.point, params=t.params, levels=t.levels))
-            row.update(run_outcomes(scn, t.params, t.seed, spec.members, spec.run_function))
+            row.update(run_outcomes(scn, t.params, t.seed, spec.members, spec.run_function,
+                                    getattr(spec, "trust_rules", False)))
             row["status"], row["error"] = "ok", ""
         except Exception as err:  # a failed run is recorded, the sweep goes on
             tb = traceback.format_exception_only(type(err), err)[-1].strip()

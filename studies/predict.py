@@ -36,7 +36,14 @@ def load_posterior(path: str | Path) -> pd.DataFrame:
     if not p.exists():
         raise SweepError(f"--posterior {path}: no posterior.parquet there; give the file or the "
                          "output directory of `runoff calibrate`")
-    df = pd.read_parquet(p)
+    if not p.is_file():
+        raise SweepError(f"--posterior {path}: not a regular file; give posterior.parquet or the "
+                         "output directory of `runoff calibrate`")
+    try:
+        df = pd.read_parquet(p)
+    except Exception as err:  # pyarrow's own errors for a file that is not Parquet
+        raise SweepError(f"--posterior {path}: cannot read it as Parquet ({type(err).__name__}); give the "
+                         "posterior.parquet written by `runoff calibrate`") from None
     cols = [c for c in df.columns if c in _PARAM_NAMES]
     if not cols or df.empty:
         raise SweepError(f"--posterior {path}: no parameter columns or no rows")
@@ -90,11 +97,16 @@ class Prediction:
 
 def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, replicates: int = 200,
             members: int | None = None, seed: int = 0, executor: str = "processes", workers: int | None = None,
-            scheduler: str | None = None, local_cluster: int | None = None) -> Prediction:
-    """Predict ``scenario``'s runoff (see the module docstring)."""
+            scheduler: str | None = None, local_cluster: int | None = None, trust_rules: bool = False) -> Prediction:
+    """Predict ``scenario``'s runoff (see the module docstring). ``trust_rules`` lets the
+    scenario's own ``[rules]`` run (``docs/security.md``)."""
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    if replicates < 1:
-        raise SweepError(f"--replicates {replicates}: expected at least 1")
+    if scn.rules and not trust_rules:
+        from runoff_abm.model.rules import resolve_rules
+
+        resolve_rules(scn, trust_rules=False)  # raises the RuleError that says how to opt in
+    if not 1 <= replicates <= 1_000_000:
+        raise SweepError(f"--replicates {replicates}: allowed 1 to 1,000,000 runs")
     seeds = replicate_seeds(seed, replicates + 1)
     if posterior is not None:
         post = load_posterior(posterior)
@@ -103,7 +115,7 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         sets = [{k: (v.item() if hasattr(v, "item") else v) for k, v in post.iloc[int(i)].items()} for i in picks]
     else:
         sets = [{} for _ in range(replicates)]
-    spec = _spec(scn, members, seed)
+    spec = _spec(scn, members, seed, trust_rules)
     tasks = [Task(point=i, replicate=0, seed=seeds[i], params=sets[i], levels={}) for i in range(replicates)]
     rows = [r for chunk in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
                                      local_cluster=local_cluster) for r in chunk]
@@ -115,9 +127,9 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
                       posterior=str(posterior) if posterior else None, seed=seed)
 
 
-def _spec(scn: Scenario, members: int | None, seed: int):
+def _spec(scn: Scenario, members: int | None, seed: int, trust_rules: bool = False):
     """A minimal sweep spec carrying the scenario to the workers (the tasks carry the rest)."""
     from runoff_abm.studies.spec import SweepSpec
 
     return SweepSpec(name=f"predict-{scn.name}", scenario=scn, members=members, replicates=1, seed=seed,
-                     design_kind="factorial", values={}, ranges={}, fixed={}, factors=())
+                     design_kind="factorial", values={}, ranges={}, fixed={}, factors=(), trust_rules=trust_rules)

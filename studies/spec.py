@@ -16,18 +16,27 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from runoff_abm.model.errors import ParameterError, ScenarioError, SpecError
+from runoff_abm.model.errors import ParameterError, ScenarioError, SpecError, clean_text
 from runoff_abm.model.events import parse_event
+from runoff_abm.model.inputs import MAX_MEMBERS, MAX_SEED, MIN_MEMBERS
+from runoff_abm.model.limits import DEFAULT_LIMITS
 from runoff_abm.model.params import param_spec
 from runoff_abm.model.rng import replicate_seeds
-from runoff_abm.model.scenario import Scenario, TableReader, load_scenario
+from runoff_abm.model.scenario import (
+    FileProblem,
+    Scenario,
+    TableReader,
+    load_scenario,
+    parse_toml_bytes,
+    read_regular_file,
+)
 
 __all__ = ["SpecError", "SweepSpec", "Factor", "DesignPoint", "load_spec", "parse_spec", "DESIGNS"]
 
@@ -80,6 +89,7 @@ class SweepSpec:
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     path: str = "<memory>"
+    trust_rules: bool = False  # run the scenario file's own [rules] (``--trust-rules``)
 
     @property
     def hash(self) -> str:
@@ -138,6 +148,28 @@ class SweepSpec:
         return list(self.values or self.ranges) + [f"factor.{f.name}" for f in self.factors]
 
 
+def _check_label(reader: TableReader, key: str, label: str, what: str) -> None:
+    """A factor or level name: printable, non-empty, at most 80 characters (it names columns)."""
+    if not label or not label.isprintable() or len(label) > 80:
+        reader.fail(key, f"{clean_text(label)} is not allowed as a {what} name; allowed: printable text of "
+                    "1 to 80 characters")
+
+
+def _design_size(kind: str, values: dict, ranges: dict, samples: int, second_order: bool, factors: list) -> int:
+    """Design points the spec expands to (computed without expanding it)."""
+    if kind == "factorial":
+        n = math.prod(len(v) for v in values.values())
+    elif kind == "lhs":
+        n = samples
+    elif kind == "morris":
+        n = samples * (len(ranges) + 1)
+    else:
+        n = samples * (2 * len(ranges) + 2 if second_order else len(ranges) + 2)
+    for f in factors:
+        n *= len(f.levels)
+    return n
+
+
 def _involves(event, names: tuple[str, ...]) -> bool:
     for attr in ("by", "source", "patron", "contractor"):
         if getattr(event, attr, None) in names:
@@ -155,19 +187,32 @@ _TOP = {"name": "", "description": "", "scenario": "", "members": "", "replicate
         "common_random_numbers": ""}
 
 
-def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file. Raises SpecError."""
+#: The most runs one sweep spec may ask for (design points x replicates).
+MAX_RUNS = 1_000_000
+
+
+def load_spec(path: str | Path, *, trust_code: bool = False, trust_rules: bool = False) -> SweepSpec:
+    """Read and validate a sweep spec file (a regular file within the scenario limits).
+
+    Args:
+        path: the spec file.
+        trust_code: accept the spec's ``run_function`` (code it names; ``--trust-code``).
+        trust_rules: accept (and run) the scenario's own ``[rules]`` (``--trust-rules``).
+
+    Raises:
+        SpecError: naming the file, the field and what is allowed.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SpecError(str(path), "", f"cannot read the sweep spec ({err.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SpecError(str(path), "", f"TOML syntax error: {err}") from None
-    return parse_spec(data, source=str(path))
+        raw = read_regular_file(path, DEFAULT_LIMITS.max_file_bytes)
+    except FileProblem as err:
+        raise SpecError(str(path), "", f"{err}; give a sweep spec (.toml)") from None
+    data = parse_toml_bytes(raw, str(path), DEFAULT_LIMITS, SpecError)
+    return parse_spec(data, source=str(path), trust_code=trust_code, trust_rules=trust_rules)
 
 
-def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenario | None = None) -> SweepSpec:
+def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenario | None = None, *,
+               trust_code: bool = False, trust_rules: bool = False) -> SweepSpec:
     """Validate a parsed sweep spec and build a :class:`SweepSpec`.
 
     Args:
@@ -175,24 +220,30 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
         source: its file name (for messages and relative scenario paths).
         scenario: a Scenario object to use instead of looking up ``data["scenario"]`` (which then
             only names it), e.g. for generated scenarios.
+        trust_code: accept ``run_function`` (``module:function``, imported and run by every
+            worker): only for specs you wrote (``runoff sweep SPEC --trust-code``).
+        trust_rules: the scenario's own ``[rules]`` may run (``--trust-rules``).
     """
     top = _SpecReader(data, "", source, _TOP)
-    name = top.str("name", required=True)
+    name = top.name("name", "sweep", DEFAULT_LIMITS.max_name_length, reserved=False)
     scn_ref = top.str("scenario", required=True)
     base = Path(source).parent / scn_ref
     if scenario is None:
         try:
-            scenario = load_scenario(base if (base.suffix == ".toml" and base.exists()) else scn_ref)
+            scenario = load_scenario(base if (base.suffix == ".toml" and os.path.lexists(base)) else scn_ref)
         except ScenarioError as err:
-            raise SpecError(source, "scenario", f"cannot use scenario {scn_ref!r}: {err}") from None
-    members = top.int("members", default=None, low=2)
+            raise SpecError(source, "scenario", f"cannot use scenario {clean_text(scn_ref)}: {err}") from None
+    if scenario.rules and not trust_rules:
+        top.fail("scenario", f"{clean_text(scn_ref)} names plug-in rules ([rules]); they run code, so a sweep runs "
+                 "them only if you trust the file: runoff sweep SPEC --trust-rules (Python: trust_rules=True)")
+    members = top.int("members", default=None, low=MIN_MEMBERS, high=MAX_MEMBERS)
     replicates = top.int("replicates", default=1, low=1, high=1_000_000)
-    seed = top.int("seed", required=True, low=0)
+    seed = top.int("seed", required=True, low=0, high=MAX_SEED)
 
     dz = _SpecReader(top.table_of("design"), "design", source,
                  {"kind": "", "samples": "", "levels": "", "second_order": ""})
     kind = dz.str("kind", default="factorial", choices=list(DESIGNS))
-    samples = dz.int("samples", default=0, low=0)
+    samples = dz.int("samples", default=0, low=0, high=MAX_RUNS)
     levels = dz.int("levels", default=4, low=2, high=100)
     second_order = dz.bool("second_order", default=False)
     if kind != "factorial" and samples < 1:
@@ -254,15 +305,23 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
 
     factors = []
     for fname, ftab in top.table_of("factors").items():
+        _check_label(top, f"factors.{fname}", fname, "factor")
         fr = _SpecReader(ftab, f"factors.{fname}", source, {"remove": "", "levels": ""})
-        remove = tuple(fr.list("remove"))
+        remove = tuple(fr.list("remove", most=DEFAULT_LIMITS.max_events))
+        for i, x in enumerate(remove):
+            if not isinstance(x, str):
+                fr.fail(f"remove[{i}]", f"expected a name, got {clean_text(x)}")
         levels_tab = fr.table_of("levels")
         if not levels_tab:
             fr.fail("levels", "a factor needs at least one level: [factors.NAME.levels] level = [events]")
         lv = {}
         for lname, evs in levels_tab.items():
+            _check_label(fr, f"levels.{lname}", lname, "level")
             if not isinstance(evs, list):
                 raise SpecError(source, f"factors.{fname}.levels.{lname}", "expected a list of event tables")
+            if len(evs) > DEFAULT_LIMITS.max_events:
+                raise SpecError(source, f"factors.{fname}.levels.{lname}",
+                                f"{len(evs):,} events; at most {DEFAULT_LIMITS.max_events:,}")
             parsed = []
             for i, e in enumerate(evs):
                 try:
@@ -279,16 +338,30 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
     if kind == "factorial" and not values and not factors:
         top.fail("parameters", "empty design: vary at least one parameter (a list of values) or one factor")
 
-    outcomes = tuple(top.list("outcomes", default=OUTCOMES_DEFAULT))
+    outcomes = tuple(top.list("outcomes", default=OUTCOMES_DEFAULT, most=1000))
+    for i, o in enumerate(outcomes):
+        if not isinstance(o, str) or not o or not o.isprintable() or len(o) > 200:
+            top.fail(f"outcomes[{i}]", f"expected an outcome column name, got {clean_text(o)}")
     run_function = top.str("run_function", default=None)
-    if run_function is not None and ":" not in run_function:
-        top.fail("run_function", "expected 'module:function'")
+    if run_function is not None:
+        module, colon, func = run_function.partition(":")
+        if not colon or not func.isidentifier() or not all(p.isidentifier() for p in module.split(".")):
+            top.fail("run_function", f"expected 'module:function', got {clean_text(run_function)}")
+        if not trust_code:
+            top.fail("run_function", f"{clean_text(run_function)} names code that every worker would import and run; "
+                     "a spec's run_function runs only if you trust the spec: runoff sweep SPEC --trust-code "
+                     "(Python: trust_code=True)")
+    n_points = _design_size(kind, values, ranges, samples, second_order, factors)
+    if n_points * replicates > MAX_RUNS:
+        top.fail("replicates", f"the design has {n_points:,} points x {replicates:,} replicates = "
+                 f"{n_points * replicates:,} runs; at most {MAX_RUNS:,} runs per sweep")
     spec = SweepSpec(
         name=name, scenario=scenario, members=members, replicates=replicates, seed=seed,
         design_kind=kind, values=values, ranges=ranges, fixed=fixed, factors=tuple(factors),
         samples=samples, levels=levels, second_order=second_order, outcomes=outcomes,
         run_function=run_function, common_random_numbers=top.bool("common_random_numbers", default=True),
-        description=top.str("description", default=""), raw=data, path=source)
+        description=top.str("description", default="", multiline=True), raw=data, path=source,
+        trust_rules=trust_rules)
     for lv in itertools.product(*(list(f.levels) for f in factors)):
         point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], lv, strict=True)))
         try:

@@ -9,6 +9,7 @@ At most a few chunks per worker are in flight, so memory stays flat however many
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from runoff_abm.model.errors import SweepError
-
 from runoff_abm.studies.outcomes import Task, run_chunk
 from runoff_abm.studies.spec import SweepSpec
 from runoff_abm.studies.store import Store, git_commit, versions
@@ -67,12 +67,48 @@ def _serial(spec, chunks) -> Iterator[list[dict]]:
         yield run_chunk(spec, c)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the sweep's process dies, however it dies.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread polls the parent pid. Either way a SIGKILLed sweep leaves no
+    worker behind, and the multiprocessing resource tracker, whose pipe the workers held, then
+    exits too. (PR_SET_PDEATHSIG fires when the *thread* that started the worker ends: the pool
+    is created and drained in one thread, :func:`_processes`.)
+    """
+    import signal
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
+    finished = False
+    try:
         pending = set()
         it = iter(chunks)
         for c in it:
@@ -86,6 +122,19 @@ def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
                 nxt = next(it, None)
                 if nxt is not None:
                     pending.add(pool.submit(run_chunk, spec, nxt))
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # an error (disk full, Ctrl-C) or an abandoned generator: stop at once, keep nothing running
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            for proc in procs:
+                with contextlib.suppress(Exception):
+                    proc.join(5)
 
 
 def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: float = 5.0):
@@ -204,7 +253,9 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
         on_chunk: called with the number of runs after each chunk is stored (tests, UIs).
 
     Raises:
-        SweepError: the directory holds another spec, or the executor cannot start.
+        SweepError: the directory holds another spec or is being written by another sweep (its
+            host and pid named), cannot be written (disk full, read-only: the file named), holds
+            a damaged shard, or the executor cannot start.
     """
     t0 = time.monotonic()
     store = Store(out)
@@ -212,6 +263,16 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
     if executor == "dask" and scheduler:  # fail fast, before anything is written
         client, _ = connect_dask(scheduler, None)
         client.close()
+    with store.lock():
+        store.check_writable(spec.hash)  # again, now that no one else can change it
+        return _run_locked(spec, store, out, t0, executor=executor, workers=workers, scheduler=scheduler,
+                           local_cluster=local_cluster, chunk=chunk, progress=progress, on_chunk=on_chunk)
+
+
+def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor: str, workers: int | None,
+                scheduler: str | None, local_cluster: int | None, chunk: int | None, progress: bool,
+                on_chunk: Callable[[int], None] | None) -> SweepSummary:
+    """The body of :func:`run_sweep`, run while holding the directory's lock."""
     tasks = plan_tasks(spec)
     points = spec.design()
     design = pd.DataFrame([{"point": p.point, **p.params, **{f"factor.{k}": v for k, v in p.levels.items()}}

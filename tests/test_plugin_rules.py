@@ -68,10 +68,13 @@ def test_a_python_function_can_be_passed_directly():
     assert f.loc["Herzog", "Peretz"] <= f.loc["Herzog", "Yachimovich"]
 
 
-def test_rule_named_in_a_scenario_file_relative_to_it(tmp_path, rules_file):
+def test_rule_named_in_a_scenario_file_runs_only_when_trusted_relative_to_it(tmp_path, rules_file):
     (tmp_path / "mine.toml").write_text('base = "labor-2011"\nname = "mine"\n[rules]\nchoice = "student_rules.py:clan_vote"\n')
-    r = run(str(tmp_path / "mine.toml"), seed=3, members=8000)
+    with pytest.raises(RuleError, match="--trust-rules"):
+        run(str(tmp_path / "mine.toml"), seed=3, members=8000)
+    r = run(str(tmp_path / "mine.toml"), seed=3, members=8000, trust_rules=True)
     assert r.by_sector.set_index("sector").loc["arab", "share_Yachimovich"] == 0.0
+    assert r.rules["choice"]["origin"] == "scenario" and r.rules["choice"]["file"] == "student_rules.py"
 
 
 @pytest.mark.parametrize("func,needle", [("typo", "raised AttributeError"), ("not_a_probability", "returned 1.5"),

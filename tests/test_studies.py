@@ -31,8 +31,8 @@ SMALL = {
 }
 
 
-def small(**changes):
-    return parse_spec({**SMALL, **changes}, source=str(ROOT / "tests" / "small.toml"))
+def small(trust_code=False, **changes):
+    return parse_spec({**SMALL, **changes}, source=str(ROOT / "tests" / "small.toml"), trust_code=trust_code)
 
 
 def rows(out) -> pd.DataFrame:
@@ -194,7 +194,7 @@ def test_sigkill_halfway_then_resume_has_every_run_exactly_once(serial_out, tmp_
 
 # ---------------------------------------------------------------- failures and bad input
 def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path):
-    spec = small(run_function="sweep_helpers:flaky_run", factors={})
+    spec = small(run_function="sweep_helpers:flaky_run", factors={}, trust_code=True)
     s = run_sweep(spec, str(tmp_path / "f"), executor="processes", workers=2, progress=False)
     df = load_results(tmp_path / "f")
     bad = df[df["status"] == "failed"]
