@@ -290,13 +290,14 @@ def cmd_params(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    executor = _executor(args)  # first: a bad --scheduler is reported within 5 s
     from runoff_abm.studies.spec import load_spec
     from runoff_abm.studies.sweep import run_sweep
 
     spec = load_spec(args.spec)
     if args.chunk is not None and args.chunk < 1:
         raise UsageError(f"--chunk {args.chunk}: expected at least 1")
-    summary = run_sweep(spec, args.out, chunk=args.chunk, progress=not args.quiet, **_executor(args))
+    summary = run_sweep(spec, args.out, chunk=args.chunk, progress=not args.quiet, **executor)
     print(summary.line(_width(args)))
     return 0
 
@@ -347,12 +348,17 @@ def _executor(args) -> dict:
         raise UsageError(f"--local-cluster {args.local_cluster}: expected at least 1")
     if args.serial:
         return {"executor": "serial"}
+    if args.scheduler:  # fail fast, before loading anything: a real handshake within 5 s
+        from runoff_abm.studies.dask_check import check_scheduler
+
+        check_scheduler(args.scheduler)
     if args.scheduler or args.local_cluster:
         return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": args.local_cluster}
     return {"executor": "processes", "workers": args.workers}
 
 
 def cmd_calibrate(args) -> int:
+    executor = _executor(args)
     from runoff_abm.model.scenario import load_scenario
     from runoff_abm.studies.calibrate import calibrate
 
@@ -360,7 +366,7 @@ def cmd_calibrate(args) -> int:
     cal = calibrate(scn, args.out, prior=args.prior, draws=args.draws, accept=args.accept,
                     members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
                     progress=not args.quiet,
-                    predictive=args.predictive, **_executor(args))
+                    predictive=args.predictive, **executor)
     print(cal.report(_width(args)))
     print("\n" + "\n".join(wrap(f"wrote {args.out}/posterior.parquet, calibrated.toml, report.txt (wide tables) "
                                  "and plots/", _width(args))))
@@ -368,11 +374,12 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    executor = _executor(args)
     from runoff_abm.studies.predict import predict
 
     members = None if args.members is None else parse_members(args.members, "--members")
     pred = predict(args.scenario, posterior=args.posterior, replicates=args.replicates, members=members,
-                   seed=parse_seed(args.seed, "--seed"), progress=not args.quiet, **_executor(args))
+                   seed=parse_seed(args.seed, "--seed"), progress=not args.quiet, **executor)
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:

@@ -83,6 +83,15 @@ def _recv(sock: socket.socket, n: int, deadline: float) -> bytes:
     return data
 
 
+def _is_handshake(head: bytes, sock: socket.socket, deadline: float) -> bool:
+    """Whether ``head`` (8 bytes) and what follows are a Dask comm's handshake frame."""
+    (n,) = struct.unpack("<Q", head)
+    if not 0 < n <= 1 << 16:
+        return False
+    body = _recv(sock, n, deadline)
+    return any(k in body for k in _HANDSHAKE_KEYS)
+
+
 def _shown(data: bytes) -> str:
     return clean_text(data[:40].decode("latin-1"), 60)
 
@@ -118,13 +127,10 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
         if scheme == "tls":
             return
         # 1. a scheduler speaks first: its handshake
-        first = _recv(sock, 8, min(deadline, time.monotonic() + 0.5 * timeout))
+        first = _recv(sock, 8, min(deadline, time.monotonic() + 0.3 * timeout))
         if len(first) == 8:
-            (n,) = struct.unpack("<Q", first)
-            if 0 < n <= 1 << 16:
-                body = _recv(sock, n, deadline)
-                if any(k in body for k in _HANDSHAKE_KEYS):
-                    return
+            if _is_handshake(first, sock, deadline):
+                return
             raise SweepError(f"{prefix}: {where} answered, but not with Dask's handshake (it sent "
                              f"{_shown(first)}); {_HINT}")
         if first:
@@ -136,11 +142,15 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
         except OSError:
             raise SweepError(f"{prefix}: {where} accepted the connection and closed it without Dask's "
                              f"handshake; {_HINT}") from None
-        reply = _recv(sock, 2048, deadline)
+        reply = _recv(sock, 8, deadline)
+        if len(reply) == 8 and not reply.startswith(b"HTTP/") and _is_handshake(reply, sock, deadline):
+            return  # a slow scheduler: its handshake came late
+        reply += _recv(sock, 2048, min(deadline, time.monotonic() + 0.5)) if reply else b""
     if reply.startswith(b"HTTP/"):
         status = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
         low = reply.lower()
-        dashboard = b"/status" in low or b"dask" in low or b"bokeh" in low
+        dashboard = (b"location: status" in low or b"location: /status" in low or b"dask" in low or b"bokeh" in low
+                     or port == 8787)
         what = ("an HTTP server that looks like Dask's dashboard (usually port 8787; the scheduler itself "
                 "listens on 8786 by default)" if dashboard else "an HTTP (web) server, not a Dask scheduler")
         raise SweepError(f"{prefix}: {where} is {what} (it answered {clean_text(status, 50)}); {_HINT}")

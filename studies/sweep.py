@@ -108,14 +108,15 @@ def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
 def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: float = 5.0):
     """A dask.distributed Client: to ``scheduler`` (address), or to a new local cluster of
     ``local_cluster`` worker processes on 127.0.0.1. Returns (client, cluster_or_None)."""
+    if scheduler:
+        from runoff_abm.studies.dask_check import check_scheduler
+
+        check_scheduler(scheduler, timeout)  # a real handshake within the timeout, or what is there instead
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a dependency
         raise SweepError("dask.distributed is not installed; pip install 'dask[distributed]'") from None
     if scheduler:
-        from runoff_abm.studies.dask_check import check_scheduler
-
-        check_scheduler(scheduler, timeout)  # a real handshake within the timeout, or what is there instead
         try:
             return Client(scheduler, timeout=f"{timeout}s"), None
         except (OSError, TimeoutError) as err:
@@ -124,6 +125,10 @@ def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: floa
         except ValueError as err:
             raise SweepError(f"--scheduler {scheduler}: not a scheduler address ({err}); expected e.g. "
                              "tcp://127.0.0.1:8786") from None
+        except Exception as err:  # it speaks Dask's protocol but is no scheduler, e.g. a worker's port
+            raise SweepError(f"--scheduler {scheduler}: a Dask process answered, but not as a scheduler (a worker's "
+                             f"address?): {type(err).__name__}: {' '.join(str(err).split())[:200]}; give the "
+                             "scheduler's address, e.g. tcp://127.0.0.1:8786") from None
     cluster = LocalCluster(n_workers=local_cluster, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     return Client(cluster), cluster
