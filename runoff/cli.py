@@ -198,10 +198,12 @@ def cmd_scenarios(args) -> int:
     from runoff_abm.model.scenario import builtin_names, load_scenario
 
     names = builtin_names()
-    width = max(len(n) for n in names)
+    pad = max(len(n) for n in names) + 2
     for name in names:
         scn = load_scenario(name)
-        print(f"{name:<{width}}  {scn.title}")
+        line = f"{name:<{pad}}{' '.join(scn.title.split())}"  # one line each (cut to the width: see describe)
+        width = _width(args)
+        print(line if width is None or len(line) <= width else line[:width - 3].rstrip() + "...")
     return 0
 
 
@@ -459,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rerun)
 
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
+    _add_wide(p)
     p.set_defaults(func=cmd_scenarios)
 
     p = sub.add_parser("describe", help="show a scenario and its event timeline")

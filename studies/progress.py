@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from typing import IO, Any
@@ -35,6 +36,16 @@ def in_notebook() -> bool:
     except Exception:  # pragma: no cover - a broken IPython install
         return False
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _terminal_size(stream: IO[str]) -> tuple[int, int]:
+    """(columns, rows) of the terminal ``stream`` writes to, 100 x 24 where unknown or zero."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        cols, rows = size.columns, size.lines
+    except (AttributeError, OSError, ValueError):
+        cols, rows = shutil.get_terminal_size((MAX_COLUMNS, 24))
+    return cols or MAX_COLUMNS, rows or 24
 
 
 def visible(show: bool | None, stream: IO[str] | None = None) -> bool:
@@ -71,16 +82,19 @@ class Progress:
         if not visible(show, stream) or total <= 0:
             return
         options: dict[str, Any] = {
-            "total": total, "initial": initial, "desc": desc, "unit": unit, "mininterval": 0.5, "smoothing": 0.1,
-            "bar_format": "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit}s "
-                          "[{elapsed}<{remaining}, {rate_fmt}]"}
+            "total": total, "initial": initial, "desc": desc, "unit": f" {unit}s", "mininterval": 0.5,
+            "smoothing": 0.1,  # " runs": "6/6 runs [00:02<00:00, 2.9 runs/s]"
+            "bar_format": "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}, "
+                          "{rate_fmt}]"}
         if in_notebook():
             from tqdm.auto import tqdm
         else:
             from tqdm import tqdm
 
-            # never wider than the rest of the output
-            options.update(file=stream, ncols=min(MAX_COLUMNS, shutil.get_terminal_size((MAX_COLUMNS, 24)).columns))
+            cols, rows = _terminal_size(stream)
+            # never wider than the rest of the output; a terminal that reports 0 rows (some
+            # pseudo-terminals) would make tqdm hide the bar
+            options.update(file=stream, ncols=min(MAX_COLUMNS, cols), nrows=rows)
         self._bar = tqdm(**options)
 
     @property
