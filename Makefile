@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test bench viz lint install clean
+.PHONY: run test bench viz lint docs install clean
 
 run: $(STAMP)  ## set up, run the built-in labor-2011 scenario, print the result
 	$(VENV)/bin/runoff run labor-2011 $(ARGS)
@@ -18,6 +18,9 @@ viz: $(STAMP)  ## start the app on http://127.0.0.1:8765 (offline); ARGS="--host
 
 bench: $(STAMP)  ## benchmark table (10k, 66,310, 250k, 1M members) and benchmarks/results.json
 	$(PY) -m benchmarks $(ARGS)
+
+docs: $(STAMP)  ## regenerate every command output quoted in README.md and docs/*.md
+	$(PY) docs/generate.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model agents scenarios runoff viz tests studies benchmarks exercises

@@ -27,6 +27,8 @@ def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None,
     model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules,
                         trust_rules=trust_rules, **params)
     try:
-        return model.run()
+        result = model.run()
+        result.overrides = dict(params)
+        return result
     finally:
         model.release()

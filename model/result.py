@@ -3,11 +3,13 @@
 A :class:`RunResult` is computed from the model's final state (every figure is counted from the
 members' votes) and carries its seed, member count, engine, parameters and package version, so
 any printed result can be reproduced. ``to_dict`` gives the JSON form of ``runoff run --json``;
-``format_text`` the readable form.
+``format_text`` the readable form (fitting 100 columns by default) and ``_repr_html_`` the
+notebook's (the key numbers and the projection by day as an inline SVG figure).
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from runoff_abm._version import __version__
+from runoff_abm.model.present import WIDTH, html_table, pct, svg_lines, wrap
+from runoff_abm.model.provenance import describe_rule
 
 __all__ = ["RunResult", "package_version"]
 
@@ -46,6 +50,9 @@ class RunResult:
     observed: dict[str, Any] | None = None
     round1: dict[str, int] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the parameter overrides the run was given (``run(..., name=value)``, ``--set``), beside
+    #: :attr:`parameters`, the full resolved set
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shares(self) -> dict[str, float]:
@@ -161,38 +168,73 @@ class RunResult:
             "flows": {r: {c: int(self.flows.loc[r, c]) for c in self.flows.columns} for r in self.flows.index},
             "by_sector": records(self.by_sector), "by_bloc": records(self.by_bloc),
             "daily": records(self.daily), "events": [{"day": d, "event": t} for d, t in self.events],
-            "observed": self.observed, "parameters": self.parameters,
+            "observed": self.observed, "parameters": self.parameters, "overrides": dict(self.overrides),
         }
 
-    def format_text(self, title: str = "") -> str:
-        """The readable report printed by ``runoff run``."""
+    def format_text(self, title: str = "", *, rules: list[dict[str, Any]] | None = None,
+                    width: int | None = WIDTH, spread: str = "") -> str:
+        """The readable report printed by ``runoff run``.
+
+        Args:
+            title: the scenario's title (printed after its name).
+            rules: records of the plug-in rules the run used (:func:`runoff_abm.model.provenance.rule_records`);
+                None or empty: the model's own rules.
+            width: the width to fit (None: no limit).
+            spread: a section printed right after the runoff table (``runoff run --replicates``:
+                the spread over replicates, :meth:`runoff_abm.studies.replicates.Replicates.format`).
+        """
+        if rules is None:  # the run's own record (RunResult.rules)
+            rules = [{"name": k, "function": r.get("function"), "path": r.get("file"), "sha256": r.get("sha256")}
+                     for k, r in sorted(self.rules.items())]
         a, b = self.finalists
-        out = []
-        head = f"{self.scenario}" + (f" - {title}" if title and title != self.scenario else "")
-        out.append(head)
-        scale = "" if self.members == self.roll else f" (scaled from the roll of {self.roll:,})"
-        out.append(f"seed {self.seed} | {self.members:,} members{scale} | engine {self.engine} "
-                   f"| runoff-abm {self.version}")
+        out = [f"{self.scenario}" + (f" - {title}" if title and title != self.scenario else "")]
+        scaled = self.members != self.roll
+        out.append(f"one simulated draw (seed {self.seed}) of {self.members:,} members"
+                   + (f", scaled from the roll of {self.roll:,}" if scaled else " (the full roll)"))
+        out.append(f"engine {self.engine} | runoff-abm {self.version}")
+        if self.overrides:
+            out += wrap("overrides: " + ", ".join(f"{k}={v}" for k, v in self.overrides.items()), width,
+                        subsequent="  ")
+        else:
+            out.append("overrides: none (the scenario's parameters)")
+        if rules:
+            out += wrap("rules: " + "; ".join(describe_rule(r) for r in rules), width, subsequent="  ")
+        else:
+            out.append("rules: none (the model's own decision rules)")
         out.append("")
         obs = self.observed
-        out.append(f"{'Runoff':<16}{'simulated':>20}" + (f"{'observed':>22}" if obs else ""))
+        out.append(f"{'Runoff':<16}{'simulated':>21}" + (f"{'observed':>23}" if obs else ""))
         for name in (a, b):
-            line = f"  {name:<14}{self.votes[name]:>12,} {self.shares[name]:>7.1%}"
+            line = f"  {name:<14}{self.votes[name]:>12,} {self.shares[name]:>8.1%}"
             if obs:
-                line += f"{obs['votes'][name]:>14,} {obs['shares'][name]:>7.1%}"
+                line += f"{obs['votes'][name]:>14,} {obs['shares'][name]:>8.1%}"
             out.append(line)
-        line = f"  {'turnout':<14}{self.turnout_votes:>12,} {self.turnout:>7.1%}"
+        line = f"  {'turnout':<14}{self.turnout_votes:>12,} {self.turnout:>8.1%}"
         if obs and obs.get("turnout") is not None:
-            line += f"{sum(obs['votes'].values()):>14,} {obs['turnout']:>7.1%}"
+            line += f"{sum(obs['votes'].values()):>14,} {obs['turnout']:>8.1%}"
         out.append(line)
-        line = f"  {'winner':<14}{self.winner or 'no votes':>20}"
+        line = f"  {'winner':<14}{self.winner or 'no votes':>21}"
         if obs:
-            ov = obs["votes"]
-            ow = a if ov[a] > ov[b] else b if ov[b] > ov[a] else "tie"
-            line += f"{ow:>22}"
+            line += f"{_winner(obs['votes'], a, b):>23}"
+        out.append(line)
+        votes, share = _lead(self.votes[a], self.votes[b])
+        line = f"  {'margin':<14}{votes:>12} {share:>8}"
+        if obs:
+            votes, share = _lead(obs["votes"][a], obs["votes"][b])
+            line += f"{votes:>14} {share:>8}"
         out.append(line)
         r1_turnout = 1 - self.round1.get("abstained", 0) / self.members
-        out.append(f"  {'round-1 turnout':<14}{r1_turnout:>20.1%}")
+        out.append(f"  {'round-1 turnout':<14}{r1_turnout:>21.1%}")
+        out.append("")
+        if spread:
+            out += [*spread.splitlines(), ""]
+        else:
+            out += wrap("One simulated draw: another seed gives another result. For the spread over seeds use "
+                        "`runoff run --replicates N`; for uncertainty about the parameters too, `runoff predict`.",
+                        width)
+        if scaled and obs:
+            out += wrap(f"Simulated counts are of {self.members:,} members, observed counts of the roll of "
+                        f"{self.roll:,}: compare the shares.", width)
         out.append("")
         out.append("Flow matrix: round-1 choice (rows) -> runoff choice (columns), members")
         cols = list(self.flows.columns)
@@ -220,8 +262,55 @@ class RunResult:
             out.append("")
             out.append("Events")
             for d, text in self.events:
-                out.append(f"  day {d}: {text}")
+                out += wrap(text, width, indent=f"  day {d}: ", subsequent=" " * (len(f"  day {d}: ")))
         return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the key numbers beside the observed result, and the projection by day."""
+        a, b = self.finalists
+        obs = self.observed
+        head = ["", "simulated votes", "share"] + (["observed votes", "share"] if obs else [])
+        rows = []
+        for name in (a, b):
+            rows.append([name, f"{self.votes[name]:,}", pct(self.shares[name])]
+                        + ([f"{obs['votes'][name]:,}", pct(obs["shares"][name])] if obs else []))
+        rows.append(["turnout", f"{self.turnout_votes:,}", pct(self.turnout)]
+                    + ([f"{sum(obs['votes'].values()):,}", pct(obs.get("turnout"))] if obs else []))
+        rows.append(["winner", self.winner, ""] + ([_winner(obs["votes"], a, b), ""] if obs else []))
+        rows.append(["margin (votes, points)", *_lead(self.votes[a], self.votes[b])]
+                    + (list(_lead(obs["votes"][a], obs["votes"][b])) if obs else []))
+        daily = self.daily
+        fig = ""
+        if len(daily) and "projected_share_a" in daily:
+            hl = {"50%": 0.5}
+            if obs:
+                hl[f"observed {pct(obs['shares'][a])}"] = obs["shares"][a]
+            fig = svg_lines(list(daily["day"]), {f"{a} (projected)": list(daily["projected_share_a"])},
+                            title=f"projected share of {a} by day", xlabel="day", hlines=hl)
+        scaled = "" if self.members == self.roll else f", scaled from the roll of {self.roll:,}"
+        over = ", ".join(f"{k}={v}" for k, v in self.overrides.items()) or "none"
+        return (f"<div><b>{_esc(self.scenario)}</b>: one simulated draw (seed {self.seed}) of {self.members:,} "
+                f"members{_esc(scaled)}; engine {_esc(self.engine)}; runoff-abm {_esc(self.version)}; "
+                f"overrides: {_esc(over)}"
+                f"<div style='display:flex;gap:1em;align-items:flex-start'>{html_table(head, rows)}{fig}</div>"
+                f"<small>One draw: another seed gives another result; use replicates "
+                f"(<code>runoff run --replicates N</code>) or <code>runoff predict</code> for a distribution."
+                f"</small></div>")
+
+
+def _winner(votes: dict[str, int], a: str, b: str) -> str:
+    return a if votes[a] > votes[b] else b if votes[b] > votes[a] else "tie"
+
+
+def _lead(va: int, vb: int) -> tuple[str, str]:
+    """The winner's lead in votes and in points of the two-candidate vote: ``("3,530", "8.6 pts")``."""
+    if va == vb:
+        return "0", "tie"
+    return f"{abs(va - vb):,}", f"{100 * abs(va - vb) / (va + vb):.1f} pts"
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text))
 
 
 def _plain(v):

@@ -175,6 +175,54 @@ class Scenario:
             raise ScenarioError(self.path, f"parameters.{err.name}", err.message) from None
         return replace(self, parameters=merged)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as the tables of a self-contained scenario file (JSON- and TOML-ready).
+
+        Everything is resolved: ``base`` and ``parameters_from`` are merged in, the round-1
+        abstainers computed, rule files given as absolute paths. :func:`parse_scenario` reads
+        it back to an equal scenario (only :attr:`path`, the file it came from, is not kept), so
+        a result that records it can be rerun even if the original file changes or is gone.
+        """
+        def opt(d: dict[str, Any], **items: Any) -> dict[str, Any]:
+            return {**d, **{k: v for k, v in items.items() if v is not None}}
+
+        out: dict[str, Any] = {
+            "name": self.name, "title": self.title, "description": self.description, "roll": self.roll,
+            "election_day": self.election_day, "finalists": list(self.finalists),
+            "round1": {"blank": self.blank, "abstained": self.abstained},
+            "candidates": [{"name": c.name, "full_name": c.full_name, "votes": c.votes, "activists": c.activists,
+                            "lean": c.lean} for c in self.candidates],
+        }
+        if self.sectors:
+            out["sectors"] = [opt({"name": s.name, "share": s.share, "lean": s.lean, "description": s.description},
+                                  turnout=s.turnout, votes=None if s.votes is None else dict(s.votes))
+                              for s in self.sectors]
+        if self.contractors:
+            out["contractors"] = [opt({"name": c.name, "patron": c.patron, "bloc": c.bloc}, sector=c.sector,
+                                      compliance=c.compliance, capacity=c.capacity) for c in self.contractors]
+        if self.institutions:
+            out["institutions"] = [{"name": i.name, "sectors": list(i.sectors), "reach": i.reach}
+                                   for i in self.institutions]
+        out["events"] = [e.to_table() for e in self.events]
+        out["parameters"] = dict(self.parameters)
+        if self.observed is not None:
+            o = self.observed
+            out["observed"] = opt({"votes": dict(o.votes), "source": o.source,
+                                   "patterns": [{"stat": p.stat, "op": p.op, "value": p.value, "note": p.note}
+                                                for p in o.patterns]}, turnout=o.turnout)
+        if self.sources:
+            out["sources"] = dict(self.sources)
+        if self.rules:
+            out["rules"] = {k: self._absolute_rule(v) for k, v in self.rules.items()}
+        return out
+
+    def _absolute_rule(self, spec: str) -> str:
+        """A ``file.py:function`` rule with its file made absolute (relative to this scenario's file)."""
+        target, _, func = spec.rpartition(":")
+        if not target.endswith(".py") or Path(target).is_absolute() or self.path in ("<memory>", ""):
+            return spec
+        return f"{(Path(self.path).parent / target).resolve()}:{func}"
+
 
 # --------------------------------------------------------------------------- the loader
 #: Names the model itself uses for round-1 categories, outcomes and event targets; no candidate,

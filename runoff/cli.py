@@ -1,9 +1,18 @@
-"""The ``runoff`` command line: run a scenario, list and describe scenarios, list parameters.
+"""The ``runoff`` command line: run a scenario (one draw, or replicates), rerun a recorded result,
+list and describe scenarios and parameters, and the studies (sweep, analyze, sensitivity,
+calibrate, predict, validate) and the app (viz).
 
-Bad input (a malformed scenario, an unknown or out-of-range parameter, a bad seed) prints one
-message naming the file or option, the field and what is allowed, to stderr, and exits with
-status 2; nothing is printed to stdout then. The same command with the same seed prints
-byte-identical output.
+- **Bad input** (a malformed scenario, an unknown or out-of-range parameter, a bad seed, an
+  option argparse refuses) prints one line ``runoff: error: ...`` naming the file or option,
+  the field and what is allowed, to stderr, and exits with status 2; nothing goes to stdout.
+- **Reproducible**: the same command with the same seed prints byte-identical output. ``runoff
+  run --json`` records everything the run needs (the scenario's resolved tables, seed, members,
+  engine, overrides, plug-in rules with the sha256 of their source, replicates) under
+  ``reproduce``; ``runoff rerun FILE.json`` runs it again and prints the same bytes.
+- **Fits 100 columns**: text output is laid out for 100 columns; ``--wide`` prints one wide
+  table instead. Files written with ``--out`` (report.txt, validation tables) are wide.
+- **Progress** of long jobs goes to stderr, only when stderr is a terminal (or in Jupyter), and
+  never with ``--quiet`` (:mod:`runoff_abm.studies.progress`).
 """
 
 from __future__ import annotations
@@ -11,7 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
+from pathlib import Path
+from typing import Any, NoReturn
 
 from runoff_abm.model.errors import InputError, RunoffError, one_line
 from runoff_abm.model.inputs import (
@@ -22,11 +32,16 @@ from runoff_abm.model.inputs import (
     parse_overrides,
     parse_seed,
 )
+from runoff_abm.model.present import WIDTH, fit_table, wrap
 from runoff_abm.scenarios import DEFAULT_SCENARIO
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "RECORD_FORMAT"]
 
 EXIT_USAGE = 2
+#: The version of the ``reproduce`` record in ``runoff run --json`` (read by ``runoff rerun``).
+RECORD_FORMAT = 1
+#: The largest result file ``runoff rerun`` reads.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
 class UsageError(InputError):
@@ -36,17 +51,23 @@ class UsageError(InputError):
         super().__init__("", "", message)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with its usage errors as one line, like every other error (``runoff: error:``,
-    exit status 2, nothing on stdout); ``runoff COMMAND --help`` still shows the usage."""
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``runoff: error: ...``, exit status 2 (instead
+    of argparse's usage block); subcommand parsers inherit it."""
 
-    def error(self, message: str):  # noqa: D102 - argparse's hook
-        print(f"runoff: error: {one_line(message)} (see `{self.prog} --help`)", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+    def error(self, message: str) -> NoReturn:
+        text = one_line(" ".join(message.split()))
+        cmd = self.prog.removeprefix("runoff").strip()
+        where = f"{cmd}: " if cmd else ""
+        self.exit(EXIT_USAGE, f"runoff: error: {where}{text} (see `{self.prog} --help`)\n")
+
+
+def _width(args) -> int | None:
+    """The width text output fits: 100 columns, or None (one wide table) with ``--wide``."""
+    return None if getattr(args, "wide", False) else WIDTH
 
 
 def cmd_run(args) -> int:
-    from runoff_abm.model.api import run
     from runoff_abm.model.scenario import load_scenario
 
     scn = load_scenario(args.scenario)
@@ -59,23 +80,133 @@ def cmd_run(args) -> int:
         if not eq:
             raise UsageError(f"--rule {item}: expected NAME=file.py:function (NAME: turnout or choice)")
         rules[name.strip()] = target.strip()
-    result = run(scn, seed=seed, members=members, engine=args.engine, rules=rules, trust_rules=args.trust_rules,
-                 **overrides)
+    return _execute(args, scn, seed=seed, members=members, engine=args.engine, overrides=overrides, rules=rules,
+                    replicates=args.replicates)
+
+
+def _execute(args, scn, *, seed: int, members: int | None, engine: str, overrides: dict[str, Any],
+             rules: dict[str, str], replicates: int | None) -> int:
+    """Run ``scn`` once (and its replicates) and print the report or the JSON (``run`` and ``rerun``)."""
+    from runoff_abm.model.provenance import rule_records, rule_spec
+    from runoff_abm.model.runoff import RunoffModel
+
+    if replicates is not None and replicates < 2:
+        raise UsageError(f"--replicates {replicates}: expected at least 2 (one run is `runoff run` itself)")
+    workers = None if args.workers is None else parse_count(args.workers, "--workers", 1, MAX_WORKERS, "processes")
+    model = RunoffModel(scenario=scn, seed=seed, members=members, engine=engine, rules=rules,
+                        trust_rules=args.trust_rules, **overrides)
+    try:
+        result = model.run()
+        records = rule_records({**scn.rules, **rules}, model.rules)
+    finally:
+        model.release()
+    result.overrides = dict(overrides)
+    spread = None
+    if replicates:
+        from runoff_abm.studies.replicates import run_replicates
+
+        spread = run_replicates(scn, replicates, seed=seed, members=members, overrides=overrides,
+                                rules={r["name"]: rule_spec(r) for r in records},
+                                executor="serial" if args.serial else "processes", workers=workers,
+                                progress=not args.quiet, observed=result.observed)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=None if args.compact else 1, allow_nan=False))
+        data = result.to_dict()
+        data.setdefault("overrides", dict(overrides))
+        data.setdefault("rules", records)
+        if spread is not None:
+            data["replicates"] = spread.table()
+        data["reproduce"] = {
+            "format": RECORD_FORMAT, "command": "runoff rerun THIS_FILE.json",
+            "scenario": scn.to_dict(), "seed": seed, "members": members, "engine": engine,
+            "overrides": dict(overrides), "rules": records, "replicates": replicates,
+        }
+        print(json.dumps(data, indent=None if args.compact else 1, allow_nan=False))
     else:
-        print(result.format_text(scn.title))
+        width = _width(args)
+        print(result.format_text(scn.title, rules=records, width=width,
+                                 spread=spread.format(width) if spread is not None else ""))
     return 0
+
+
+def cmd_rerun(args) -> int:
+    """``runoff rerun FILE.json``: run again what ``runoff run --json`` recorded under ``reproduce``."""
+    from runoff_abm.model.engine import ENGINES
+    from runoff_abm.model.errors import ParameterError
+    from runoff_abm.model.params import Params
+    from runoff_abm.model.provenance import describe_rule, rule_spec, sha256_file
+    from runoff_abm.model.scenario import parse_scenario
+
+    src = args.file
+
+    def bad(field: str, message: str) -> InputError:
+        return InputError(src, field, message)
+
+    try:
+        raw = Path(src).read_bytes() if src != "-" else sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
+    except OSError as err:
+        raise bad("", f"cannot read the file ({err.strerror}); give the JSON written by `runoff run --json`") from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise bad("", f"larger than {MAX_RECORD_BYTES:,} bytes; not a result of `runoff run --json`")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise bad("", f"not JSON ({err}); give the output of `runoff run --json`") from None
+    rec = data.get("reproduce") if isinstance(data, dict) else None
+    if not isinstance(rec, dict):
+        raise bad("reproduce", "missing: this is not the JSON of `runoff run --json` (runoff-abm 0.2 or later)")
+    if rec.get("format") != RECORD_FORMAT:
+        raise bad("reproduce.format", f"{rec.get('format')!r} is not a record format this version reads "
+                  f"(allowed: {RECORD_FORMAT})")
+    for key, kind in (("scenario", dict), ("overrides", dict), ("rules", list), ("engine", str)):
+        if not isinstance(rec.get(key), kind):
+            raise bad(f"reproduce.{key}", f"expected {'an object' if kind is dict else 'a list' if kind is list else 'a string'}")
+    scn = parse_scenario(rec["scenario"], source=f"{src} (reproduce.scenario)")
+    seed = parse_seed(rec.get("seed"), f"{src}: reproduce.seed")
+    members = None if rec.get("members") is None else parse_members(rec["members"], f"{src}: reproduce.members")
+    if rec["engine"] not in ENGINES:
+        raise bad("reproduce.engine", f"{rec['engine']!r}; allowed: {', '.join(ENGINES)}")
+    try:
+        Params.from_mapping(rec["overrides"])
+    except ParameterError as err:
+        raise bad(f"reproduce.overrides.{err.name}", err.message) from None
+    replicates = rec.get("replicates")
+    if replicates is not None and (not isinstance(replicates, int) or isinstance(replicates, bool) or replicates < 2):
+        raise bad("reproduce.replicates", f"{replicates!r}; expected null or a whole number >= 2")
+    rules: dict[str, str] = {}
+    for i, r in enumerate(rec["rules"]):
+        if not (isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("function"), str)
+                and (isinstance(r.get("path"), str) or isinstance(r.get("module"), str))):
+            raise bad(f"reproduce.rules[{i}]", "expected {name, function, module, path, sha256}")
+        rules[r["name"]] = rule_spec(r)
+    if rules and not args.trust_rules:
+        listed = "; ".join(describe_rule(r) + (f" at {r['path']}" if r.get("path") else "") for r in rec["rules"])
+        raise bad("reproduce.rules", f"this run used plug-in rules, which are Python code ({listed}); read them, "
+                  "then rerun with --trust-rules to run them")
+    for i, r in enumerate(rec["rules"]):
+        path = r.get("path")
+        if path is None:
+            continue
+        now = sha256_file(path)
+        if now is None:
+            raise bad(f"reproduce.rules[{i}]", f"rule file {path!r} is missing; the run cannot be reproduced "
+                      "without the code it ran")
+        if r.get("sha256") != now:
+            raise bad(f"reproduce.rules[{i}]", f"rule file {path!r} changed since the run (sha256 recorded "
+                      f"{str(r.get('sha256'))[:12]}, now {now[:12]}); the result would not be the same")
+    return _execute(args, scn, seed=seed, members=members, engine=rec["engine"], overrides=dict(rec["overrides"]),
+                    rules=rules, replicates=replicates)
 
 
 def cmd_scenarios(args) -> int:
     from runoff_abm.model.scenario import builtin_names, load_scenario
 
     names = builtin_names()
-    width = max(len(n) for n in names)
+    pad = max(len(n) for n in names) + 2
     for name in names:
         scn = load_scenario(name)
-        print(f"{name:<{width}}  {scn.title}")
+        line = f"{name:<{pad}}{' '.join(scn.title.split())}"  # one line each (cut to the width: see describe)
+        width = _width(args)
+        print(line if width is None or len(line) <= width else line[:width - 3].rstrip() + "...")
     return 0
 
 
@@ -84,46 +215,49 @@ def cmd_describe(args) -> int:
     from runoff_abm.model.population import scaled_counts, sector_table
     from runoff_abm.model.scenario import load_scenario
 
+    width = _width(args)
     scn = load_scenario(args.scenario)
     out = [f"{scn.name}: {scn.title}", f"file: {scn.path}", ""]
     if scn.description:
-        out += [textwrap.fill(" ".join(scn.description.split()), 96), ""]
-    out.append(f"roll {scn.roll:,} | runoff on day {scn.election_day} (round 1 = day 0) | "
-               f"finalists {scn.finalists[0]} (A) and {scn.finalists[1]} (B)")
+        out += wrap(scn.description, width) + [""]
+    out += wrap(f"roll {scn.roll:,} | runoff on day {scn.election_day} (round 1 = day 0) | "
+                f"finalists {scn.finalists[0]} (A) and {scn.finalists[1]} (B)", width)
     out.append("")
     ballots = scn.round1_ballots
-    out.append("Round 1")
-    for c in scn.candidates:
-        tag = "finalist" if c.finalist else "eliminated"
-        out.append(f"  {c.name:<16}{c.votes:>9,}  {c.votes / ballots:>6.1%} of ballots  {tag:<10}"
-                   f"  activists {c.activists:,}")
-    out.append(f"  {'blank':<16}{scn.blank:>9,}")
-    out.append(f"  {'abstained':<16}{scn.abstained:>9,}  turnout {ballots / scn.roll:.1%}")
+    out.append(f"Round 1 (shares of all {ballots:,} ballots, blank included)")
+    rows = [[c.name, f"{c.votes:,}", f"{c.votes / ballots:.1%}", "finalist" if c.finalist else "eliminated",
+             f"{c.activists:,}"] for c in scn.candidates]
+    rows.append(["blank", f"{scn.blank:,}", f"{scn.blank / ballots:.1%}", "", ""])
+    rows.append(["abstained", f"{scn.abstained:,}", "", f"turnout {ballots / scn.roll:.1%}", ""])
+    out += fit_table(["", "votes", "share", "", "activists"], rows, width=width, left=(0, 3))
     if scn.sectors:
         counts = scaled_counts(scn, scn.roll)
         sizes, table = sector_table(scn, counts, scn.roll)
         out += ["", "Sectors (round-1 table fitted to the official totals)"]
-        for s, size, row in zip(scn.sectors, sizes, table, strict=True):
-            out.append(f"  {s.name:<18}{size:>8,} members  turnout {1 - row[-1] / size:>6.1%}  "
-                       f"leaning to {scn.finalists[0]} {s.lean:.2f}")
+        rows = [[s.name, f"{size:,}", f"{1 - row[-1] / size:.1%}", f"{s.lean:.2f}"]
+                for s, size, row in zip(scn.sectors, sizes, table, strict=True)]
+        out += fit_table(["", "members", "round-1 turnout", f"leaning to {scn.finalists[0]}"], rows, width=width)
     if scn.contractors:
         out += ["", "Contractors"]
         p = Params.from_mapping(scn.parameters)
+        rows = []
         for c in scn.contractors:
             comp = c.compliance if c.compliance is not None else p.contractor_compliance
-            out.append(f"  {c.name:<26} patron {c.patron:<14} bloc {c.bloc:>6,}  "
-                       f"sector {c.sector or '-':<18} compliance {comp:.2f}")
+            rows.append([c.name, c.patron, f"{c.bloc:,}", c.sector or "-", f"{comp:.2f}"])
+        out += fit_table(["", "patron", "bloc", "sector", "compliance"], rows, width=width, left=(0, 1, 3))
     if scn.institutions:
         out += ["", "Institutions"]
         for i in scn.institutions:
-            out.append(f"  {i.name:<40} reaches {i.reach:.0%} of {', '.join(i.sectors) or 'the roll'}")
+            out += wrap(f"{i.name} reaches {i.reach:.0%} of {', '.join(i.sectors) or 'the roll'}", width, indent="  ",
+                        subsequent="    ")
     out += ["", "Event timeline"]
     if not scn.events:
         out.append("  (no events)")
     for ev in scn.events:
-        out.append(f"  day {ev.day}: {ev.describe()}")
+        head = f"  day {ev.day}: "
+        out += wrap(ev.describe(), width, indent=head, subsequent=" " * len(head))
         if ev.note:
-            out.append(f"         {ev.note}")
+            out += wrap(ev.note, width, indent=" " * len(head))
     out.append(f"  day {scn.election_day}: runoff")
     if scn.parameters:
         out += ["", "Parameter overrides"]
@@ -149,24 +283,26 @@ def cmd_params(args) -> int:
 
         print(markdown_table())
         return 0
+    width = _width(args)
     group = None
     for s in PARAM_SPECS:
         if s.group != group:
             group = s.group
             print(f"\n[{group}]")
         print(f"  {s.name:<28}{s.default!s:>7}  [{s.low}, {s.high}] {s.unit}")
-        print(f"  {'':<28}{s.meaning}")
+        print("\n".join(wrap(s.meaning, width, indent=" " * 30)))
     return 0
 
 
 def cmd_sweep(args) -> int:
+    executor = _executor(args)  # first: a bad --scheduler is reported within 5 s
     from runoff_abm.studies.spec import load_spec
     from runoff_abm.studies.sweep import run_sweep
 
-    spec = load_spec(args.spec, trust_code=args.trust_code, trust_rules=args.trust_rules)
     chunk = None if args.chunk is None else parse_count(args.chunk, "--chunk", 1, 100_000, "runs")
-    summary = run_sweep(spec, args.out, chunk=chunk, progress=not args.quiet, **_executor(args))
-    print(summary.line())
+    spec = load_spec(args.spec, trust_code=args.trust_code, trust_rules=args.trust_rules)
+    summary = run_sweep(spec, args.out, chunk=chunk, progress=not args.quiet, **executor)
+    print(summary.line(_width(args)))
     return 0
 
 
@@ -183,13 +319,13 @@ def _sweep_store(path: str):
 def cmd_analyze(args) -> int:
     from pathlib import Path
 
-    from runoff_abm.studies.analysis import format_summary, plot_summary, summarise
+    from runoff_abm.studies.analysis import analyze, plot_summary
 
     store = _sweep_store(args.dir)
-    table = summarise(args.dir, args.outcome)
-    print(format_summary(table, store.manifest(), args.outcome))
+    result = analyze(args.dir, args.outcome)
+    print(result.format(_width(args)))
     if not args.no_plots:
-        paths = plot_summary(table, store.manifest(), Path(args.dir) / "plots", args.outcome)
+        paths = plot_summary(result.table, store.manifest(), Path(args.dir) / "plots", args.outcome)
         print(f"\nwrote {len(paths)} plots to {Path(args.dir) / 'plots'}")
     return 0
 
@@ -204,7 +340,7 @@ def cmd_sensitivity(args) -> int:
     print(format_sensitivity(table, store.manifest()))
     if not args.no_plots:
         paths = plot_sensitivity(table, store.manifest(), Path(args.dir) / "plots")
-        print(f"\nwrote {', '.join(str(p) for p in paths)}")
+        print("\n" + "\n".join(wrap(f"wrote {', '.join(str(p) for p in paths)}", _width(args))))
     return 0
 
 
@@ -215,12 +351,17 @@ def _executor(args) -> dict:
                                                                  MAX_WORKERS, "workers")
     if args.serial:
         return {"executor": "serial"}
+    if args.scheduler:  # fail fast, before loading anything: a real handshake within 5 s
+        from runoff_abm.studies.dask_check import check_scheduler
+
+        check_scheduler(args.scheduler)
     if args.scheduler or local:
         return {"executor": "dask", "scheduler": args.scheduler, "local_cluster": local}
     return {"executor": "processes", "workers": workers}
 
 
 def cmd_calibrate(args) -> int:
+    executor = _executor(args)
     from runoff_abm.model.scenario import load_scenario
     from runoff_abm.studies.calibrate import calibrate
 
@@ -229,36 +370,36 @@ def cmd_calibrate(args) -> int:
                     accept=parse_fraction(args.accept, "--accept"),
                     members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
                     progress=not args.quiet, trust_rules=args.trust_rules,
-                    predictive=parse_count(args.predictive, "--predictive", 0, 1_000_000, "runs"), **_executor(args))
-    print(cal.report())
-    print(f"\nwrote {args.out}/posterior.parquet, calibrated.toml, report.txt and plots/")
+                    predictive=parse_count(args.predictive, "--predictive", 0, 1_000_000, "runs"), **executor)
+    print(cal.report(_width(args)))
+    print("\n" + "\n".join(wrap(f"wrote {args.out}/posterior.parquet, calibrated.toml, report.txt (wide tables) "
+                                 "and plots/", _width(args))))
     return 0
 
 
 def cmd_predict(args) -> int:
+    executor = _executor(args)
     from runoff_abm.studies.predict import predict
 
     members = None if args.members is None else parse_members(args.members, "--members")
     pred = predict(args.scenario, posterior=args.posterior,
                    replicates=parse_count(args.replicates, "--replicates", 1, 1_000_000, "runs"), members=members,
-                   seed=parse_seed(args.seed, "--seed"), trust_rules=args.trust_rules, **_executor(args))
+                   seed=parse_seed(args.seed, "--seed"), trust_rules=args.trust_rules, progress=not args.quiet,
+                   **executor)
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:
-        print(pred.format())
+        print(pred.format(_width(args)))
     return 0
 
 
 def cmd_validate(args) -> int:
     from pathlib import Path
 
-    from runoff_abm.studies.validate import markdown, run_all
+    from runoff_abm.studies.validate import format_checks, markdown, run_all
 
-    checks = run_all(quick=args.quick)
-    width = max(len(c.pattern) for c in checks)
-    for c in checks:
-        print(f"[{'pass' if c.passed else 'FAIL'}] {c.pattern:<{width}}  target: {c.target}")
-        print(f"       {'':<{width}}  measured: {c.measured}")
+    checks = run_all(quick=args.quick, progress=not args.quiet)
+    print(format_checks(checks, _width(args)))
     if args.out:
         Path(args.out).write_text(markdown(checks, args.quick))
         print(f"\nwrote {args.out}")
@@ -280,10 +421,30 @@ def _add_trust_rules(p) -> None:
                    "only for files you trust, see docs/security.md)")
 
 
+def _add_quiet(p) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (it is shown only when stderr is a terminal anyway)")
+
+
+def _add_wide(p) -> None:
+    p.add_argument("--wide", action="store_true", help="one wide table instead of fitting 100 columns")
+
+
+def _add_run_options(p) -> None:
+    """Output and replicate options shared by ``run`` and ``rerun``."""
+    p.add_argument("--workers", type=int, default=None, help="with replicates: worker processes (default: all cores)")
+    p.add_argument("--serial", action="store_true", help="with replicates: run them in this process")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (with a `reproduce` record that `runoff rerun` reads)")
+    p.add_argument("--compact", action="store_true", help="with --json: on one line")
+    _add_quiet(p)
+    _add_wide(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from runoff_abm import __version__
 
-    parser = _Parser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
+    parser = OneLineParser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
     parser.add_argument("--version", action="version", version=f"runoff-abm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -298,15 +459,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plug in your own decision rule (NAME: turnout or choice; FILE relative to the working "
                    "directory); see docs/teaching.md")
     _add_trust_rules(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--compact", action="store_true", help="with --json: on one line")
+    p.add_argument("--replicates", type=int, default=None, metavar="N",
+                   help="also run N replicates (independent seeds from --seed) on all cores and show the spread: "
+                        "median, 90%% interval, P(win)")
+    _add_run_options(p)
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("rerun", help="run again a result recorded by `runoff run --json` (same output, byte for byte)")
+    p.add_argument("file", help="the JSON written by `runoff run --json` (- for stdin)")
+    p.add_argument("--trust-rules", action="store_true",
+                   help="run the plug-in rule files the record names (Python code; checked against their sha256)")
+    _add_run_options(p)
+    p.set_defaults(func=cmd_rerun)
+
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
+    _add_wide(p)
     p.set_defaults(func=cmd_scenarios)
 
     p = sub.add_parser("describe", help="show a scenario and its event timeline")
     p.add_argument("scenario", help="built-in name or path to a .toml file")
+    _add_wide(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("sweep", help="run a parameter study (sweep spec TOML) into a results directory")
@@ -317,19 +489,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_trust_rules(p)
     p.add_argument("--trust-code", action="store_true",
                    help="run the spec's run_function (code the spec names); only for specs you wrote")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_quiet(p)
+    _add_wide(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("analyze", help="per-design-point means, CIs and win probabilities of a sweep; plots")
     p.add_argument("dir", help="a sweep's results directory")
     p.add_argument("--outcome", action="append", help="outcome column (repeatable; default: the spec's)")
     p.add_argument("--no-plots", action="store_true")
+    _add_wide(p)
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("sensitivity", help="Morris or Sobol indices of a sweep (SALib); bar chart")
     p.add_argument("dir", help="a sweep's results directory (morris or sobol design)")
     p.add_argument("--outcome", action="append", help="outcome column (repeatable; default: the spec's)")
     p.add_argument("--no-plots", action="store_true")
+    _add_wide(p)
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("calibrate", help="ABC calibration of behavioural parameters against the observed runoff")
@@ -343,7 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default="1", help="master seed (default 1)")
     p.add_argument("--predictive", default="200", help="posterior-predictive runs (default 200)")
     _add_trust_rules(p)
-    p.add_argument("--quiet", action="store_true")
+    _add_quiet(p)
+    _add_wide(p)
     _add_executor_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -355,12 +531,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", default=None, help="members per run (default: the roll)")
     p.add_argument("--seed", default="0", help="master seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_quiet(p)
+    _add_wide(p)
     _add_executor_options(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("validate", help="run the validation pattern suite and print the table")
     p.add_argument("--quick", action="store_true", help="fewer seeds and members")
     p.add_argument("--out", default=None, help="also write the table as Markdown (e.g. docs/validation.md)")
+    _add_quiet(p)
+    _add_wide(p)
     p.set_defaults(func=cmd_validate)
 
     from runoff_abm.viz.cli import add_viz_parser
@@ -369,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="list the model parameters with defaults, ranges and meanings")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table (for docs/ODD.md)")
+    _add_wide(p)
     p.set_defaults(func=cmd_params)
     return parser
 

@@ -9,17 +9,20 @@ points), with SALib's bootstrap confidence intervals.
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from runoff_abm.model.present import WIDTH, fit_table, svg_intervals, wrap
 from runoff_abm.studies.store import Store, load_results
 from runoff_abm.studies.sweep import SweepError
 
 __all__ = ["summarise", "sensitivity", "format_summary", "format_sensitivity", "plot_summary",
-           "plot_sensitivity"]
+           "plot_sensitivity", "analyze", "SweepAnalysis"]
 
 
 def _wilson(k: float, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -68,28 +71,68 @@ def summarise(root: str | Path, outcomes=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def format_summary(summary: pd.DataFrame, manifest: dict, outcomes=None) -> str:
+def format_summary(summary: pd.DataFrame, manifest: dict, outcomes=None, width: int | None = WIDTH) -> str:
+    """The table ``runoff analyze`` prints: per design point, the mean of each outcome with its
+    95% CI and P(A wins) with its Wilson 95% interval; split into panels to fit ``width``
+    columns (None: one wide table)."""
     a, b = manifest["finalists"]
     varied = manifest["design"]["varied"]
     outs = [o for o in _outcomes(manifest, outcomes) if o != "a_wins"]
-    head = [f"sweep {manifest['name']} ({manifest['design']['kind']}, {manifest['design']['points']} points x "
-            f"{manifest['design']['replicates']} replicates; A = {a}, B = {b})",
-            f"runs ok {manifest['runs']['ok']}, failed {manifest['runs']['failed']}, "
-            f"pending {manifest['runs']['pending']}", ""]
-    cols = [f"{v.removeprefix('factor.'):>22}" for v in varied] + [f"{'runs':>5}"]
-    cols += [f"{o + ' (95% CI)':>26}" for o in outs] + [f"{'P(' + a + ' wins) (95% CI)':>30}"]
-    lines = head + ["".join(cols)]
+    d = manifest["design"]
+    lines = wrap(f"sweep {manifest['name']} ({d['kind']}, {d['points']} points x {d['replicates']} replicates; "
+                 f"A = {a}, B = {b})", width)
+    lines += [f"runs ok {manifest['runs']['ok']}, failed {manifest['runs']['failed']}, "
+              f"pending {manifest['runs']['pending']}", ""]
+    header = [v.removeprefix("factor.") for v in varied] + ["runs"]
+    header += [f"{o} (95% CI)" for o in outs] + [f"P({a} wins) (95% CI)"]
+    rows = []
     for _, r in summary.iterrows():
         cells = []
         for v in varied:
             x = r[v]
-            cells.append(f"{x:>22.4g}" if isinstance(x, (int, float, np.number)) else f"{x!s:>22}")
-        cells.append(f"{int(r['runs']):>5}")
+            cells.append(f"{x:.4g}" if isinstance(x, (int, float, np.number)) else f"{x!s}")
+        cells.append(f"{int(r['runs'])}")
         for o in outs:
-            cells.append(f"{r[o + '_mean']:>10.4f} [{r[o + '_lo']:.4f}, {r[o + '_hi']:.4f}]")
-        cells.append(f"{r['p_a_wins']:>12.3f} [{r['p_a_wins_lo']:.3f}, {r['p_a_wins_hi']:.3f}]")
-        lines.append("".join(cells))
+            cells.append(f"{r[o + '_mean']:.4f} [{r[o + '_lo']:.4f}, {r[o + '_hi']:.4f}]")
+        cells.append(f"{r['p_a_wins']:.3f} [{r['p_a_wins_lo']:.3f}, {r['p_a_wins_hi']:.3f}]")
+        rows.append(cells)
+    lines += fit_table(header, rows, keys=len(varied), width=width, indent=0, left=())
     return "\n".join(lines)
+
+
+@dataclass
+class SweepAnalysis:
+    """A sweep's per-point summary (:func:`summarise`) with its manifest: ``format()`` is what
+    ``runoff analyze`` prints, ``_repr_html_`` Jupyter's view (the table and P(A wins) per point)."""
+
+    table: pd.DataFrame
+    manifest: dict
+    outcomes: list[str] | None = None
+
+    def format(self, width: int | None = WIDTH) -> str:
+        return format_summary(self.table, self.manifest, self.outcomes, width)
+
+    def _repr_html_(self) -> str:
+        m = self.manifest
+        a = m["finalists"][0]
+        varied = m["design"]["varied"]
+        rows = []
+        for _, r in self.table.iterrows():
+            label = ", ".join(f"{v.removeprefix('factor.')}={r[v]:.3g}" if isinstance(r[v], (int, float, np.number))
+                              else f"{v.removeprefix('factor.')}={r[v]}" for v in varied) or f"point {int(r['point'])}"
+            rows.append((label, float(r["p_a_wins"]), float(r["p_a_wins_lo"]), float(r["p_a_wins_hi"])))
+        fig = svg_intervals(rows[:40], title=f"P({a} wins) per design point (Wilson 95% CI)", ref=0.5)
+        more = f"<small>first 40 of {len(rows)} points shown</small>" if len(rows) > 40 else ""
+        d = m["design"]
+        return (f"<div><b>sweep {html.escape(m['name'])}</b> ({html.escape(d['kind'])}, {d['points']} points x "
+                f"{d['replicates']} replicates; runs ok {m['runs']['ok']}, failed {m['runs']['failed']}, pending "
+                f"{m['runs']['pending']})<div>P({html.escape(a)} wins) per point, Wilson 95% CI:</div>{fig}{more}"
+                f"{self.table.to_html(index=False, float_format=lambda x: f'{x:.4g}', max_rows=60)}</div>")
+
+
+def analyze(root: str | Path, outcomes=None) -> SweepAnalysis:
+    """:func:`summarise` a sweep directory and keep its manifest (for printing and notebooks)."""
+    return SweepAnalysis(summarise(root, outcomes), Store(root).manifest(), outcomes)
 
 
 def plot_summary(summary: pd.DataFrame, manifest: dict, out_dir: Path, outcomes=None) -> list[Path]:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from runoff_abm.model.limits import DEFAULT_LIMITS
 from runoff_abm.model.params import ParameterError, param_spec
+from runoff_abm.model.present import WIDTH, fit_table, wrap
 from runoff_abm.model.scenario import (
     BUILTIN_DIR,
     FileProblem,
@@ -117,7 +118,10 @@ def abc_reject(df: pd.DataFrame, observed: dict[str, float], patterns=(), accept
     post = feasible.nsmallest(min(n_keep, len(feasible)), "distance").reset_index(drop=True)
     diag = {"draws": int(len(df)), "ok": int(len(ok)), "meet_patterns": int(meets.sum()),
             "accepted": int(len(post)), "accept_fraction": len(post) / len(ok), "scales": scale,
-            "epsilon": float(post["distance"].max())}
+            "epsilon": float(post["distance"].max()),
+            # the fraction asked for, and whether the floor of min_accept draws replaced it
+            "accept_requested": float(accept), "min_accept": int(min_accept),
+            "floored": bool(int(round(accept * len(ok))) < min_accept)}
     return post, diag
 
 
@@ -154,28 +158,37 @@ class Calibration:
                          "q95": q[4], "contains": bool(q[0] <= v <= q[4])})
         return pd.DataFrame(rows)
 
-    def report(self) -> str:
+    def report(self, width: int | None = WIDTH) -> str:
+        """The calibration report (``runoff calibrate`` prints it; ``report.txt``), fitting ``width``."""
         d = self.diagnostics
-        lines = [f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
-                 f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
-                 f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", "",
-                 f"{'parameter':<28}{'prior':>16}{'posterior median':>18}{'90% interval':>22}{'width / prior':>15}"]
-        for _, r in self.intervals().iterrows():
-            lines.append(f"{r['parameter']:<28}{f'[{r.prior_low:g}, {r.prior_high:g}]':>16}{r['median']:>18.4g}"
-                         f"{f'[{r.q05:.4g}, {r.q95:.4g}]':>22}{r['width_ratio']:>14.0%}")
+        lines = wrap(f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
+                     f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
+                     f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", width)
+        if d.get("floored"):
+            lines += wrap(f"--accept {d['accept_requested']:g} of {d['ok']} draws would keep "
+                          f"{int(round(d['accept_requested'] * d['ok']))}; the floor is {d['min_accept']} accepted "
+                          f"draws, so the closest {d['min_accept']} were kept.", width)
+        lines.append("")
+        rows = [[r["parameter"], f"[{r.prior_low:g}, {r.prior_high:g}]", f"{r['median']:.4g}",
+                 f"[{r.q05:.4g}, {r.q95:.4g}]", f"{r['width_ratio']:.0%}"] for _, r in self.intervals().iterrows()]
+        lines += fit_table(["parameter", "prior", "posterior median", "90% interval", "width / prior"], rows,
+                           width=width, indent=0)
         n_pred = len(self.predictive_runs) if self.predictive_runs is not None else 0
-        lines += ["", f"Posterior predictive ({n_pred} fresh runs, parameters drawn from the posterior) vs observed"
-                  if n_pred else "Accepted runs vs observed"]
-        for _, r in self.predictive().iterrows():
-            lines.append(f"  {r['stat']:<10} observed {r['observed']:.4f}   50% [{r['q25']:.4f}, {r['q75']:.4f}]   "
-                         f"90% [{r['q05']:.4f}, {r['q95']:.4f}]   {'contains' if r['contains'] else 'MISSES'} the observed")
+        lines += [""] + wrap(f"Posterior predictive ({n_pred} fresh runs, parameters drawn from the posterior) vs "
+                             "observed" if n_pred else "Accepted runs vs observed", width)
+        rows = [[r["stat"], f"{r['observed']:.4f}", f"{r['median']:.4f}", f"[{r['q25']:.4f}, {r['q75']:.4f}]",
+                 f"[{r['q05']:.4f}, {r['q95']:.4f}]", "contains" if r["contains"] else "MISSES"]
+                for _, r in self.predictive().iterrows()]
+        lines += fit_table(["statistic", "observed", "median", "50% interval", "90% interval", "the observed"], rows,
+                           width=width)
         iv = self.intervals()
         narrow = iv.query("width_ratio < 0.6")["parameter"].tolist()
-        lines += ["", "One election is one data point, and two numbers (share, turnout) plus five signs cannot "
-                  "pin down many parameters: "
-                  + (f"the data narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the others "
-                     if narrow else "every ")
-                  + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of the prior's)."]
+        lines += [""] + wrap("One election is one data point, and two numbers (share, turnout) plus five signs "
+                             "cannot pin down many parameters: "
+                             + (f"the data narrow {', '.join(narrow)} (90% interval under 60% of the prior's); "
+                                "the others " if narrow else "every ")
+                             + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of "
+                             "the prior's).", width)
         return "\n".join(lines)
 
 
@@ -200,7 +213,7 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
     out = Path(out)
     spec = sweep_spec(scn, ranges, draws, members, seed, out, trust_rules=trust_rules)
     run_sweep(spec, str(out / "sweep"), executor=executor, workers=workers, scheduler=scheduler,
-              local_cluster=local_cluster, progress=progress)
+              local_cluster=local_cluster, progress=progress)  # bar: "sweep calibrate-NAME" (prior draws)
     df = load_results(out / "sweep")
     post, diag = abc_reject(df, obs, scn.observed.patterns, accept)
     cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
@@ -210,7 +223,8 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
 
         pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
                        executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
-                       trust_rules=trust_rules)
+                       trust_rules=trust_rules, progress=progress,
+                       desc=f"calibrate {scn.name}: posterior predictive")
         cal.predictive_runs = pred.runs
     write_outputs(cal, scn, plots=plots)
     return cal
@@ -253,7 +267,7 @@ def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
                      f"q95 = {r['q95']:.6g} }}")
     (out / "calibrated.toml").write_text("\n".join(lines) + "\n")
     tomllib.loads((out / "calibrated.toml").read_text())  # the file must parse
-    (out / "report.txt").write_text(cal.report() + "\n")
+    (out / "report.txt").write_text(cal.report(width=None) + "\n")  # a file: the wide form
     if plots:
         plot_posterior(cal, out / "plots")
 

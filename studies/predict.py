@@ -9,18 +9,21 @@ reads the scenario's ``[observed]`` result. Runs go through the sweep executors.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from runoff_abm.model.errors import clean_text
 from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.model.present import WIDTH, html_table, pct, svg_histogram, wrap
 from runoff_abm.model.rng import replicate_seeds
 from runoff_abm.model.scenario import Scenario, load_scenario
 from runoff_abm.studies.analysis import _wilson
 from runoff_abm.studies.outcomes import Task
-from runoff_abm.studies.sweep import SweepError, iter_rows
+from runoff_abm.studies.sweep import SweepError, run_tasks
 
 __all__ = ["Prediction", "predict", "load_posterior"]
 
@@ -29,24 +32,33 @@ _PARAM_NAMES = {s.name for s in PARAM_SPECS}
 
 def load_posterior(path: str | Path) -> pd.DataFrame:
     """Posterior parameter sets: a ``posterior.parquet``, or a calibration directory holding one.
-    Only parameter columns are kept."""
+    Only parameter columns are kept.
+
+    Raises:
+        SweepError: the path is missing, or is not a Parquet file of parameter sets (e.g. the
+            calibration's ``calibrated.toml``), in one line.
+    """
     p = Path(path)
+    given = clean_text(str(path), 200)
+    hint = "give the output directory of `runoff calibrate` or its posterior.parquet"
     if p.is_dir():
         p = p / "posterior.parquet"
+        if not p.exists():
+            raise SweepError(f"--posterior {given}: no posterior.parquet in this folder; {hint}")
     if not p.exists():
-        raise SweepError(f"--posterior {path}: no posterior.parquet there; give the file or the "
-                         "output directory of `runoff calibrate`")
+        raise SweepError(f"--posterior {given}: no such file or folder; {hint}")
+    if p.suffix == ".toml":
+        raise SweepError(f"--posterior {given}: this is a TOML file (calibrated.toml holds only the posterior "
+                         f"medians, for `parameters_from`); prediction draws whole parameter sets: {hint}")
     if not p.is_file():
-        raise SweepError(f"--posterior {path}: not a regular file; give posterior.parquet or the "
-                         "output directory of `runoff calibrate`")
+        raise SweepError(f"--posterior {given}: not a regular file; {hint}")
     try:
         df = pd.read_parquet(p)
-    except Exception as err:  # pyarrow's own errors for a file that is not Parquet
-        raise SweepError(f"--posterior {path}: cannot read it as Parquet ({type(err).__name__}); give the "
-                         "posterior.parquet written by `runoff calibrate`") from None
+    except Exception as err:  # pyarrow raises several types for a file that is not Parquet
+        raise SweepError(f"--posterior {given}: not a Parquet file ({type(err).__name__}); {hint}") from None
     cols = [c for c in df.columns if c in _PARAM_NAMES]
     if not cols or df.empty:
-        raise SweepError(f"--posterior {path}: no parameter columns or no rows")
+        raise SweepError(f"--posterior {given}: no parameter columns or no rows; {hint}")
     return df[cols].reset_index(drop=True)
 
 
@@ -77,11 +89,12 @@ class Prediction:
             out[key] = {"median": q[2], "50%": [q[1], q[3]], "90%": [q[0], q[4]]}
         return out
 
-    def format(self) -> str:
+    def format(self, width: int | None = WIDTH) -> str:
+        """The report ``runoff predict`` prints (fitting ``width`` columns)."""
         t = self.table()
         a, b = self.finalists
-        lines = [f"prediction for {self.scenario}: {t['runs']} runs, parameters from "
-                 f"{self.posterior or 'the scenario defaults'}, seed {self.seed}", ""]
+        lines = wrap(f"prediction for {self.scenario}: {t['runs']} runs, parameters from "
+                     f"{self.posterior or 'the scenario defaults'}, seed {self.seed}", width) + [""]
         for f in (a, b):
             lo, hi = t["win_probability_95ci"][f]
             lines.append(f"  P({f} wins) = {t['win_probability'][f]:.3f}  (95% CI {lo:.3f}-{hi:.3f})")
@@ -94,12 +107,38 @@ class Prediction:
                          f"{f'{i90[0]:.1%}-{i90[1]:.1%}':>20}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: win probabilities, intervals, and the distribution of finalist A's share."""
+        t = self.table()
+        a, b = self.finalists
+        rows = []
+        for f in (a, b):
+            lo, hi = t["win_probability_95ci"][f]
+            rows.append([f"P({f} wins)", f"{t['win_probability'][f]:.3f}", f"95% CI {lo:.3f}-{hi:.3f}", ""])
+        for key in (f"share_{a}", f"share_{b}", "turnout"):
+            r = t[key]
+            rows.append([key, pct(r["median"]), f"{pct(r['50%'][0])}-{pct(r['50%'][1])}",
+                         f"{pct(r['90%'][0])}-{pct(r['90%'][1])}"])
+        q = t[f"share_{a}"]
+        fig = svg_histogram(list(self.runs["share_a"]), title=f"share of {a} over {t['runs']} runs",
+                            xlabel=f"share of {a}", marks={"50%": 0.5, "median": q["median"]}, band=tuple(q["90%"]))
+        return (f"<div><b>prediction for {html.escape(self.scenario)}</b>: {t['runs']} runs, parameters from "
+                f"{html.escape(self.posterior or 'the scenario defaults')}, seed {self.seed}"
+                f"<div style='display:flex;gap:1em;align-items:flex-start'>"
+                f"{html_table(['', 'median / P', '50% interval', '90% interval'], rows)}{fig}</div>"
+                f"<small>shaded: the 90% interval of {html.escape(a)}'s share</small></div>")
+
 
 def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, replicates: int = 200,
             members: int | None = None, seed: int = 0, executor: str = "processes", workers: int | None = None,
-            scheduler: str | None = None, local_cluster: int | None = None, trust_rules: bool = False) -> Prediction:
-    """Predict ``scenario``'s runoff (see the module docstring). ``trust_rules`` lets the
-    scenario's own ``[rules]`` run (``docs/security.md``)."""
+            scheduler: str | None = None, local_cluster: int | None = None, trust_rules: bool = False,
+            progress: bool | None = True, desc: str | None = None) -> Prediction:
+    """Predict ``scenario``'s runoff (see the module docstring).
+
+    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``); ``progress``
+    shows a bar when someone is watching (:mod:`runoff_abm.studies.progress`); ``desc`` names the
+    job on it (default ``predict NAME``).
+    """
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if scn.rules and not trust_rules:
         from runoff_abm.model.rules import resolve_rules
@@ -117,8 +156,8 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         sets = [{} for _ in range(replicates)]
     spec = _spec(scn, members, seed, trust_rules)
     tasks = [Task(point=i, replicate=0, seed=seeds[i], params=sets[i], levels={}) for i in range(replicates)]
-    rows = [r for chunk in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
-                                     local_cluster=local_cluster) for r in chunk]
+    rows = run_tasks(spec, tasks, desc=desc or f"predict {scn.name}", progress=progress, executor=executor,
+                     workers=workers, scheduler=scheduler, local_cluster=local_cluster)
     df = pd.DataFrame(rows).sort_values("point").reset_index(drop=True)
     bad = df[df["status"] != "ok"]
     if len(bad):

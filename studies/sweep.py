@@ -16,15 +16,23 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from runoff_abm.model.errors import SweepError
+from runoff_abm.model.present import WIDTH, html_table, wrap
+from runoff_abm.model.provenance import rule_records_from_specs, scenario_sha256
 from runoff_abm.studies.outcomes import Task, run_chunk
+from runoff_abm.studies.progress import Progress
 from runoff_abm.studies.spec import SweepSpec
 from runoff_abm.studies.store import Store, git_commit, versions
 
-__all__ = ["SweepError", "SweepSummary", "run_sweep", "plan_tasks"]
+__all__ = ["SweepError", "SweepSummary", "run_sweep", "plan_tasks", "iter_rows", "run_tasks", "ENGINE"]
+
+#: The engine every sweep run uses (``run_outcomes`` runs ``runoff_abm.run`` with its default;
+#: both engines give identical results, see tests/test_determinism.py).
+ENGINE = "array"
 
 
 @dataclass
@@ -36,10 +44,21 @@ class SweepSummary:
     seconds: float
     out: str
 
-    def line(self) -> str:
+    def line(self, width: int | None = WIDTH) -> str:
+        """The one-paragraph summary ``runoff sweep`` prints (fitting ``width`` columns)."""
         rate = self.ran / self.seconds if self.seconds > 0 else float("nan")
-        return (f"{self.total} runs: {self.skipped} already done, {self.ran} run now "
-                f"({rate:.1f} runs/s), {self.failed} failed in all; results in {self.out}")
+        return "\n".join(wrap(f"{self.total} runs: {self.skipped} already done, {self.ran} run now "
+                              f"({rate:.1f} runs/s), {self.failed} failed in all; results in {self.out}", width))
+
+    def _repr_html_(self) -> str:
+        rate = self.ran / self.seconds if self.seconds > 0 else float("nan")
+        return html_table(["runs", "already done", "run now", "runs/s", "failed", "results in"],
+                          [[self.total, self.skipped, self.ran, f"{rate:.1f}", self.failed, self.out]],
+                          caption="sweep")
+
+
+def _scenario_dir(scn) -> Path | None:
+    return Path(scn.path).parent if scn.path not in ("<memory>", "") else None
 
 
 def plan_tasks(spec: SweepSpec) -> list[Task]:
@@ -140,6 +159,10 @@ def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
 def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: float = 5.0):
     """A dask.distributed Client: to ``scheduler`` (address), or to a new local cluster of
     ``local_cluster`` worker processes on 127.0.0.1. Returns (client, cluster_or_None)."""
+    if scheduler:
+        from runoff_abm.studies.dask_check import check_scheduler
+
+        check_scheduler(scheduler, timeout)  # a real handshake within the timeout, or what is there instead
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a dependency
@@ -153,6 +176,10 @@ def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: floa
         except ValueError as err:
             raise SweepError(f"--scheduler {scheduler}: not a scheduler address ({err}); expected e.g. "
                              "tcp://127.0.0.1:8786") from None
+        except Exception as err:  # it speaks Dask's protocol but is no scheduler, e.g. a worker's port
+            raise SweepError(f"--scheduler {scheduler}: a Dask process answered, but not as a scheduler (a worker's "
+                             f"address?): {type(err).__name__}: {' '.join(str(err).split())[:200]}; give the "
+                             "scheduler's address, e.g. tcp://127.0.0.1:8786") from None
     cluster = LocalCluster(n_workers=local_cluster, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     return Client(cluster), cluster
@@ -172,37 +199,6 @@ def _dask(spec, chunks, client) -> Iterator[list[dict]]:
         nxt = next(it, None)
         if nxt is not None:
             ac.add(client.submit(run_chunk, spec_future, nxt, pure=False))
-
-
-# ---------------------------------------------------------------------- progress
-class Progress:
-    """Runs done, rate and ETA: a redrawn bar on a terminal, plain lines otherwise."""
-
-    def __init__(self, total: int, done: int, stream=None):
-        self.total, self.done, self.start_done = total, done, done
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.t0 = time.monotonic()
-        self.last = 0.0
-
-    def update(self, n: int, final: bool = False) -> None:
-        self.done += n
-        now = time.monotonic()
-        ran = self.done - self.start_done
-        rate = ran / (now - self.t0) if now > self.t0 else 0.0
-        left = self.total - self.done
-        eta = f"{left / rate:.0f} s" if rate > 0 else "?"
-        frac = self.done / self.total if self.total else 1.0
-        if self.tty:
-            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} runs  {rate:.1f} runs/s  ETA {eta}  ")
-            if final:
-                self.stream.write("\n")
-            self.stream.flush()
-        elif final or now - self.last >= 5.0:
-            self.stream.write(f"{self.done}/{self.total} runs done ({frac:.0%}), {rate:.1f} runs/s, ETA {eta}\n")
-            self.stream.flush()
-            self.last = now
 
 
 def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes", workers: int | None = None,
@@ -235,6 +231,21 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
             cluster.close()
 
 
+def run_tasks(spec: SweepSpec, tasks: list[Task], *, desc: str, progress: bool | None = True,
+              executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
+              local_cluster: int | None = None, chunk: int | None = None) -> list[dict]:
+    """Run ``tasks`` on an executor with a progress bar (:mod:`runoff_abm.studies.progress`) and
+    return every row, in task order (point, replicate). Used by prediction, calibration's
+    posterior predictive and ``runoff run --replicates``."""
+    rows: list[dict] = []
+    with Progress(len(tasks), desc=desc, show=progress) as bar:
+        for chunk_rows in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
+                                    local_cluster=local_cluster, chunk=chunk):
+            rows += chunk_rows
+            bar.update(len(chunk_rows))
+    return sorted(rows, key=lambda r: (r["point"], r["replicate"]))
+
+
 # ---------------------------------------------------------------------- the sweep
 def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None, chunk: int | None = None,
@@ -249,7 +260,8 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
         scheduler: Dask scheduler address (``dask``), e.g. ``tcp://10.0.0.5:8786``.
         local_cluster: start a local Dask cluster with this many worker processes (``dask``).
         chunk: runs per task (default: about 4 tasks per worker, 1..50 runs each).
-        progress: report progress on stderr.
+        progress: show a progress bar (runs done, rate, time left) when someone is watching:
+            stderr is a terminal or this is a notebook (:mod:`runoff_abm.studies.progress`).
         on_chunk: called with the number of runs after each chunk is stored (tests, UIs).
 
     Raises:
@@ -289,6 +301,11 @@ def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor:
                    "runs": len(tasks), "varied": spec.varied},
         "problem": spec.problem() if spec.ranges else None,
         "replicate_seeds": spec.replicate_seeds(), "versions": versions(), "git_commit": git_commit(),
+        # how every run is made: engine, parameter overrides, plug-in rules (file + sha256), and the
+        # scenario's resolved tables (runoff_abm.model.scenario.parse_scenario reads them back)
+        "engine": ENGINE, "overrides": dict(spec.fixed), "run_function": spec.run_function,
+        "rules": rule_records_from_specs(spec.scenario.rules, _scenario_dir(spec.scenario)),
+        "scenario_sha256": scenario_sha256(spec.scenario.to_dict()), "scenario_data": spec.scenario.to_dict(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "runs": {"ok": 0, "failed": 0, "pending": len(tasks)}, "failed": [],
     }
@@ -304,7 +321,7 @@ def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor:
     stream = iter_rows(spec, todo, executor=executor, workers=workers, scheduler=scheduler,
                        local_cluster=local_cluster, chunk=chunk)
 
-    bar = Progress(len(tasks), len(done)) if progress else None
+    bar = Progress(len(tasks), initial=len(done), desc=f"sweep {spec.name}", show=progress)
     for rows in stream:
         store.write_shard(rows)
         for r in rows:
@@ -317,13 +334,11 @@ def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor:
         counts["pending"] -= len(rows)
         manifest["runs"], manifest["failed"] = counts, failed
         store.write_manifest(manifest)
-        if bar:
-            bar.update(len(rows))
+        bar.update(len(rows))
         if on_chunk:
             on_chunk(len(rows))
     manifest["runs"], manifest["failed"] = counts, failed
     store.write_manifest(manifest)
-    if bar:
-        bar.update(0, final=True)
+    bar.close()
     return SweepSummary(total=len(tasks), skipped=len(done), ran=len(todo), failed=counts["failed"],
                         seconds=time.monotonic() - t0, out=str(out))

@@ -29,11 +29,12 @@ from runoff_abm.model.api import run
 from runoff_abm.model.events import Endorse
 from runoff_abm.model.influence import BoundedConfidence
 from runoff_abm.model.network import Edges
+from runoff_abm.model.present import WIDTH, wrap
 from runoff_abm.model.rng import replicate_seeds
 from runoff_abm.model.runoff import RunoffModel
 from runoff_abm.model.scenario import load_scenario
 
-__all__ = ["Check", "PATTERNS", "run_all", "markdown"]
+__all__ = ["Check", "PATTERNS", "run_all", "markdown", "format_checks"]
 
 
 @dataclass
@@ -181,8 +182,32 @@ PATTERNS: list[Callable[..., Check]] = [
 ]
 
 
-def run_all(quick: bool = False) -> list[Check]:
-    return [p(quick=quick) for p in PATTERNS]
+def run_all(quick: bool = False, progress: bool | None = False) -> list[Check]:
+    """Every pattern's check, in order; ``progress`` shows a bar over the patterns
+    (:mod:`runoff_abm.studies.progress`)."""
+    from runoff_abm.studies.progress import Progress
+
+    out = []
+    with Progress(len(PATTERNS), desc="validate", unit="pattern", show=progress) as bar:
+        for p in PATTERNS:
+            out.append(p(quick=quick))
+            bar.update()
+    return out
+
+
+def format_checks(checks: list[Check], width: int | None = WIDTH) -> str:
+    """The table ``runoff validate`` prints: each pattern, its target and what was measured,
+    fitting ``width`` columns (None: one line per check)."""
+    lines = []
+    for c in checks:
+        tag = f"[{'pass' if c.passed else 'FAIL'}] "
+        if width is None:
+            lines.append(f"{tag}{c.pattern} | target: {c.target} | measured: {c.measured}")
+            continue
+        lines += wrap(c.pattern, width, indent=tag, subsequent=" " * len(tag))
+        lines += wrap(c.target, width, indent=" " * len(tag) + "target:   ", subsequent=" " * (len(tag) + 10))
+        lines += wrap(c.measured, width, indent=" " * len(tag) + "measured: ", subsequent=" " * (len(tag) + 10))
+    return "\n".join(lines)
 
 
 def markdown(checks: list[Check], quick: bool) -> str:

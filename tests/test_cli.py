@@ -137,7 +137,7 @@ def test_run_differs_for_another_seed(text_run, workdir):
     other = run_cli("run", "--members", MEMBERS, "--seed", "6", cwd=workdir)
     ok(other)
     assert other.stdout != text_run
-    assert b"seed 6 |" in other.stdout and b"seed 5 |" in text_run
+    assert b"one simulated draw (seed 6)" in other.stdout and b"one simulated draw (seed 5)" in text_run
 
 
 def test_json_has_the_documented_keys(json_run):

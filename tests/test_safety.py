@@ -452,7 +452,7 @@ CLI_CASES = [
     pytest.param(lambda t: ["run", "--engine", "gpu"], ("--engine",), id="argparse-choice"),
     pytest.param(lambda t: ["run", "--frobnicate"], ("unrecognized arguments",), id="argparse-unknown-option"),
     pytest.param(lambda t: ["predict", "labor-2011", "--posterior", str(write(t / "p.parquet", "not parquet"))],
-                 ("--posterior", "cannot read it as Parquet"), id="posterior-not-parquet"),
+                 ("--posterior", "not a Parquet file"), id="posterior-not-parquet"),
 ]
 
 

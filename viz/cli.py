@@ -16,7 +16,7 @@ import signal
 import sys
 import warnings
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_viz_parser", "cmd_viz", "serve", "main"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_viz_parser", "cmd_viz", "serve", "main", "port_problem"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -61,6 +61,35 @@ def cmd_viz(args) -> int:
     return serve(args.host, args.port, log_level=getattr(args, "log_level", "warning"))
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be served on (in use, an address not of this machine), or None.
+
+    Binds a socket the way uvicorn will (``SO_REUSEADDR``) and releases it at once.
+    """
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return f"--host {host}: unknown host name"
+    family, socktype, proto, _, addr = infos[0]
+    with socket.socket(family, socktype, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another `runoff viz` or another server?); "
+                        "stop it, or choose another port with --port")
+            if err.errno == errno.EADDRNOTAVAIL:
+                return f"--host {host}: not an address of this machine"
+            if err.errno == errno.EACCES:
+                return f"port {port}: permission denied (ports below 1024 need privileges); choose another with --port"
+            return f"cannot listen on {host}:{port} ({err.strerror})"
+    return None
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str = "warning") -> int:
     """Serve the app with Solara's server (uvicorn) until interrupted.
 
@@ -70,7 +99,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str 
         log_level: uvicorn's log level.
 
     Returns:
-        0 after a normal stop; 2 if Solara's front-end files are not installed.
+        0 after a normal stop; 2 if Solara's front-end files are not installed or the port is
+        in use (said before anything claims to serve).
     """
     from runoff_abm.viz.offline import ASSETS_HINT, configure_offline, missing_assets
 
@@ -88,6 +118,10 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str 
     os.environ["SERVER_PORT"] = str(port)
     import uvicorn
 
+    busy = port_problem(host, port)
+    if busy:  # say so before claiming to serve (uvicorn would fail after the banner, exit 3)
+        print(f"runoff viz: error: {busy}", file=sys.stderr)
+        return 2
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack (diagnosing a stuck session)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     print(f"runoff viz: serving on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
