@@ -1,9 +1,10 @@
-"""The result of one run: votes, shares, turnout, winner, flows, sectors, blocs, daily series.
+"""The result of one run: votes, shares, turnout, winner, flows, sectors, blocs, daily series,
+and the decisions of candidates and contractors with the terms that decided them.
 
 A :class:`RunResult` is computed from the model's final state (every figure is counted from the
 members' votes) and carries its seed, member count, engine, parameters and package version, so
 any printed result can be reproduced. ``to_dict`` gives the JSON form of ``runoff run --json``;
-``format_text`` the readable form.
+``format_text`` the readable form (its decisions section is :meth:`RunResult.format_decisions`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RunResult:
     events: list[tuple[int, str]]
     observed: dict[str, Any] | None = None
     round1: dict[str, int] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def shares(self) -> dict[str, float]:
@@ -105,9 +107,11 @@ class RunResult:
                          "instruction": model.finalists[c.instruction] if c.instruction >= 0 else "none",
                          "decided_day": c.decided_day, "members": len(idx),
                          "turnout": (va + vb) / len(idx) if len(idx) else float("nan"),
-                         f"votes_{a}": va, f"votes_{b}": vb})
+                         f"votes_{a}": va, f"votes_{b}": vb,
+                         "visibility": float(np.mean(st.visibility[idx])) if len(idx) else float("nan")})
         by_bloc = pd.DataFrame(brow, columns=["contractor", "patron", "sector", "status", "instruction",
-                                              "decided_day", "members", "turnout", f"votes_{a}", f"votes_{b}"])
+                                              "decided_day", "members", "turnout", f"votes_{a}", f"votes_{b}",
+                                              "visibility"])
         daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         obs = model.scenario.observed
         observed = None
@@ -120,7 +124,8 @@ class RunResult:
             finalists=model.finalists, votes={a: int(np.sum(vote == 0)), b: int(np.sum(vote == 1))},
             turnout_votes=int(voted.sum()), flows=flows, by_sector=by_sector, by_bloc=by_bloc, daily=daily,
             events=list(model.event_log), observed=observed,
-            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)})
+            round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)},
+            decisions=[_json_ready(d) for d in model.decisions])
 
     # ------------------------------------------------------------------ output forms
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +142,7 @@ class RunResult:
             "flows": {r: {c: int(self.flows.loc[r, c]) for c in self.flows.columns} for r in self.flows.index},
             "by_sector": records(self.by_sector), "by_bloc": records(self.by_bloc),
             "daily": records(self.daily), "events": [{"day": d, "event": t} for d, t in self.events],
-            "observed": self.observed, "parameters": self.parameters,
+            "observed": self.observed, "parameters": self.parameters, "decisions": self.decisions,
         }
 
     def format_text(self, title: str = "") -> str:
@@ -197,7 +202,58 @@ class RunResult:
             out.append("Events")
             for d, text in self.events:
                 out.append(f"  day {d}: {text}")
+        decisions = self.format_decisions()
+        if decisions:
+            out += ["", decisions]
         return "\n".join(out)
+
+    def format_decisions(self) -> str:
+        """The candidates' decisions in words, with the terms that decided them: for each
+        option its utility terms and probability, the offers standing and the base's objection
+        (empty if nobody decided). Contractors' decisions are summarised one line each."""
+        out = []
+        for d in self.decisions:
+            how = "scripted (the record); the model's weighing at that moment" if d["how"] == "scripted" else \
+                "decided by the model"
+            if d["role"] == "candidate":
+                choice = "stays neutral" if d["choice"] == "neutral" else d["choice"] + (
+                    " and takes the deal" if d.get("deal") else "")
+                out.append(f"  day {d['day']}: {d['who']} {choice} ({how}):")
+                for o in d.get("options", []):
+                    terms = ", ".join(f"{k} {v:+.2f}" for k, v in o["terms"].items()) or "no terms"
+                    out.append(f"      {o['option']:<24} utility {o['utility']:+.2f} = {terms:<58} "
+                               f"probability {o['probability']:.0%}")
+                offers = d.get("offers") or {}
+                if offers:
+                    out.append("      offers standing: " + "; ".join(
+                        f"{f} value {o['value']:g} x deliver {o['deliver']:g} (day {o['day']})"
+                        for f, o in offers.items()))
+                base = d.get("base") or {}
+                if base.get("objection"):
+                    out.append("      base objects to endorsing: " + ", ".join(
+                        f"{f} {v:.2f}" for f, v in base["objection"].items()) + " (0 = nobody, 1 = the whole base)")
+            else:
+                opts = d.get("options") or []
+                odds = ", ".join(f"{o['option']} {o['probability']:.0%}" for o in opts)
+                waited = " before its patron declared" if d.get("waited_for_patron") is False else ""
+                out.append(f"  day {d['day']}: contractor {d['who']} ({d['patron']}) {d['choice']}{waited} "
+                           f"({'scripted' if d['how'] == 'scripted' else 'model'}{'; ' + odds if odds else ''})")
+        if not out:
+            return ""
+        return "\n".join(["Decisions (who chose what, and the terms that decided it)"] + out)
+
+
+def _json_ready(v):
+    """A copy of a decision record with plain Python numbers (JSON-ready)."""
+    if isinstance(v, dict):
+        return {str(k): _json_ready(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_ready(x) for x in v]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
 
 
 def _plain(v):

@@ -34,7 +34,9 @@ __all__ = [
 # --------------------------------------------------------------------------- data classes
 @dataclass(frozen=True)
 class CandidateSpec:
-    """A round-1 candidate: name, votes, whether a finalist, activists, leaning of its voters."""
+    """A round-1 candidate: name, votes, whether a finalist, activists, leaning of its voters; for
+    an eliminated candidate its affinity with each finalist and its own consultation window; for
+    a finalist its credible capacity to deliver what it offers."""
 
     name: str
     votes: int
@@ -42,6 +44,9 @@ class CandidateSpec:
     activists: int = 0
     lean: float = 0.5
     full_name: str = ""
+    affinity: dict[str, float] = field(default_factory=dict)  # eliminated: finalist -> [-1, 1]
+    deliver: float | None = None       # finalist: chance it can deliver what it offers (None = 1)
+    consult_days: int | None = None    # eliminated: its decision day (None = parameter consult_days)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class SectorSpec:
     turnout: float | None = None
     votes: dict[str, float] | None = None
     description: str = ""
+    stations: int | None = None        # polling stations of the sector (None = share of the total)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class ContractorSpec:
     sector: str | None = None
     compliance: float | None = None
     capacity: float | None = None
+    autonomy: float | None = None      # daily chance of deciding before its patron (None = parameter)
+    stations: int | None = None        # polling stations its bloc votes in (None = the fewest that hold it)
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,7 @@ class Scenario:
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
+    stations: int | None = None        # polling stations on the roll (None = one per sector)
     path: str = "<memory>"
 
     @property
@@ -394,6 +403,7 @@ _TOP = {
     "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
     "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
     "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' }",
+    "stations": "polling stations on the roll (apportioned to sectors by size unless a sector gives its own)",
 }
 
 
@@ -411,7 +421,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     cands_raw = []
     for i, c in enumerate(raw_cands):
         r = TableReader(c, f"candidates[{i}]", source,
-                    {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
+                    {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": "",
+                     "affinity": "eliminated: { FINALIST = -1..1 }", "deliver": "finalist: 0..1",
+                     "consult_days": "eliminated: its decision day"})
         cands_raw.append(r)
     names = []
     for r in cands_raw:
@@ -431,10 +443,22 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     for r, n in zip(cands_raw, names, strict=True):
         if r.has("finalist") and r.bool("finalist") != (n in finalists):
             r.fail("finalist", f"contradicts top-level finalists = {finalists!r}")
+        finalist = n in finalists
+        if finalist and (r.has("affinity") or r.has("consult_days")):
+            r.fail("affinity" if r.has("affinity") else "consult_days",
+                   "only for an eliminated candidate (a finalist does not decide whom to endorse)")
+        if not finalist and r.has("deliver"):
+            r.fail("deliver", "only for a finalist (its credible capacity to deliver what it offers)")
+        affinity = {}
+        if r.has("affinity"):
+            at = TableReader(r.table_of("affinity"), f"{r.path}.affinity", source, {f: "" for f in finalists})
+            affinity = {k: at.float(k, low=-1, high=1) for k in at.table}
         candidates.append(CandidateSpec(
-            name=n, votes=r.int("votes", required=True, low=0), finalist=n in finalists,
+            name=n, votes=r.int("votes", required=True, low=0), finalist=finalist,
             activists=r.int("activists", default=0, low=0), lean=r.float("lean", default=0.5, low=0, high=1),
-            full_name=r.str("full_name", default=n)))
+            full_name=r.str("full_name", default=n), affinity=affinity,
+            deliver=r.float("deliver", default=None, low=0, high=1),
+            consult_days=r.int("consult_days", default=None, low=1, high=election_day - 1)))
 
     r1 = TableReader(top.table_of("round1"), "round1", source,
                  {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
@@ -455,7 +479,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     sectors = []
     for i, s in enumerate(top.list("sectors")):
         r = TableReader(s, f"sectors[{i}]", source,
-                    {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
+                    {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": "",
+                     "stations": "polling stations of the sector"})
         sname = r.str("name", required=True)
         if any(x.name == sname for x in sectors):
             r.fail("name", f"duplicate sector {sname!r}")
@@ -469,18 +494,28 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             name=sname, share=r.float("share", required=True, low=0, high=1, open_low=True),
             lean=r.float("lean", default=0.5, low=0, high=1),
             turnout=r.float("turnout", default=None, low=0, high=1), votes=votes,
-            description=r.str("description", default="")))
+            description=r.str("description", default=""), stations=r.int("stations", default=None, low=1)))
     if sectors:
         total = sum(s.share for s in sectors)
         if abs(total - 1.0) > 1e-3:
             top.fail("sectors", f"sector shares add up to {total:.4f}; they must add up to 1")
     sector_names = [s.name for s in sectors]
+    stations = top.int("stations", default=None, low=1)
+    if stations is not None:
+        given = [s.stations for s in sectors if s.stations is not None]
+        rest = len(sectors) - len(given)
+        if sum(given) + rest > stations or (rest == 0 and sectors and sum(given) != stations):
+            top.fail("stations", f"{stations} does not add up with the sectors' own stations ({sum(given)} "
+                     f"given, {rest} sector(s) without): the total must be the sum of the sectors' stations, "
+                     "with at least one for each sector that gives none")
 
     # contractors
     contractors = []
     for i, c in enumerate(top.list("contractors")):
         r = TableReader(c, f"contractors[{i}]", source,
-                    {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
+                    {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": "",
+                     "autonomy": "daily chance of deciding before its patron",
+                     "stations": "polling stations its bloc votes in"})
         cname = r.str("name", required=True)
         if any(x.name == cname for x in contractors) or cname in names:
             r.fail("name", f"duplicate name {cname!r}; contractor names must be unique")
@@ -488,7 +523,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             name=cname, patron=r.str("patron", required=True, choices=names),
             bloc=r.int("bloc", required=True, low=1),
             sector=_contractor_sector(r, sector_names),
-            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1)))
+            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1),
+            autonomy=r.float("autonomy", low=0, high=1), stations=r.int("stations", default=None, low=1)))
     for i, cand in enumerate(candidates):
         if cand.activists > cand.votes:
             cands_raw[i].fail("activists", f"{cand.activists} exceeds {cand.name}'s round-1 votes ({cand.votes}); "
@@ -576,7 +612,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
         institutions=tuple(institutions), parameters=params, observed=observed,
         title=top.str("title", default=name), description=top.str("description", default=""),
-        sources=dict(srcs), rules=rules, path=source)
+        sources=dict(srcs), rules=rules, stations=stations, path=source)
 
     # events
     raw_events = top.list("events")
