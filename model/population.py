@@ -17,7 +17,7 @@ from runoff_abm.model.params import Params
 from runoff_abm.model.scenario import Scenario
 
 __all__ = ["largest_remainder", "scaled_counts", "sector_table", "sector_stations", "assign_stations",
-           "Population", "build_population"]
+           "bloc_visibility", "Population", "build_population"]
 
 
 def largest_remainder(weights, total: int) -> np.ndarray:
@@ -241,11 +241,18 @@ def assign_stations(scn: Scenario, sector: np.ndarray, bloc: np.ndarray, sizes: 
         offset += kk
     station_sizes = np.concatenate(st_sizes) if st_sizes else np.zeros(0, dtype=np.int64)
     station_sector = np.concatenate(st_sector) if st_sector else np.zeros(0, dtype=np.int32)
-    ncon = len(specs) + 1
-    key = station.astype(np.int64) * ncon + (bloc.astype(np.int64) + 1)
+    return station, station_sizes, station_sector, bloc_visibility(station, bloc)
+
+
+def bloc_visibility(station: np.ndarray, bloc: np.ndarray) -> np.ndarray:
+    """Each member's bloc's share of the member's polling station (0 for a member in no bloc):
+    how visible the bloc's vote is in the station's count."""
+    if len(station) == 0:
+        return np.zeros(0)
+    sizes = np.bincount(station)
+    key = station.astype(np.int64) * (int(bloc.max(initial=-1)) + 2) + (bloc.astype(np.int64) + 1)
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    visibility = np.where(bloc >= 0, counts[inverse] / station_sizes[station], 0.0) if n else np.zeros(0)
-    return station, station_sizes, station_sector, visibility
+    return np.where(bloc >= 0, counts[inverse.reshape(-1)] / sizes[station], 0.0)
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray:

@@ -28,7 +28,7 @@ from runoff_abm.model.events import ActivistsDefect
 from runoff_abm.model.inputs import parse_members
 from runoff_abm.model.network import Edges, build_edges, to_networkx
 from runoff_abm.model.params import Params
-from runoff_abm.model.population import build_population, largest_remainder
+from runoff_abm.model.population import bloc_visibility, build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, load_rule
@@ -167,11 +167,9 @@ class RunoffModel(mesa.Model):
             comp = self.params.contractor_compliance if spec.compliance is None else spec.compliance
             cap = self.params.contractor_capacity if spec.capacity is None else spec.capacity
             auto = self.params.broker_autonomy if spec.autonomy is None else spec.autonomy
-            contractor = Contractor(self, c, spec.name, names.index(spec.patron), spec.sector, comp, cap,
-                                    np.flatnonzero(pop.bloc == c), autonomy=auto)
-            self.state.compliance[contractor.members] = contractor.member_compliance(
-                pop.visibility[contractor.members])
-            self.contractors.append(contractor)
+            self.contractors.append(Contractor(self, c, spec.name, names.index(spec.patron), spec.sector,
+                                               comp, cap, np.flatnonzero(pop.bloc == c), autonomy=auto))
+        self.refresh_blocs()
         self._members: list[Member] | None = None  # materialised on first use (see `members`)
         for a in np.flatnonzero(pop.camp >= 0):
             side = self.side_of[pop.camp[a]]
@@ -227,6 +225,17 @@ class RunoffModel(mesa.Model):
                                       self.state.sector, self.state.r1, self.state.camp,
                                       self.categories, [c.name for c in self.contractors], self.state.bloc)
         return self._graph
+
+    def refresh_blocs(self) -> None:
+        """Derive each contractor's member list, each member's visibility (its bloc's share of
+        its polling station) and compliance from ``state.bloc`` and ``state.station`` (at
+        initialisation, and after a unit test rewrites who is in which bloc or station)."""
+        st = self.state
+        st.visibility = bloc_visibility(st.station, st.bloc)
+        st.compliance = np.zeros(self.n)
+        for c in self.contractors:
+            c.members = np.flatnonzero(st.bloc == c.index)
+            st.compliance[c.members] = c.member_compliance(st.visibility[c.members])
 
     def contractor_array(self, attr: str) -> np.ndarray:
         """One attribute of every contractor as an array, plus a sentinel last entry for
@@ -338,11 +347,11 @@ class RunoffModel(mesa.Model):
                                   "deal": deal, **why})
             reached = np.flatnonzero(st.r1 == cand.index)
             u_follow = rng.random(len(self.engine.act_ids))
+            if deal:  # the offerer's own camp objects before the partner's activists arrive
+                self.make_deal(cand, side)
             for k, a in enumerate(self.engine.act_ids):
                 if st.camp[a] == cand.index and u_follow[k] < strength * self.params.activist_follow:
                     self.join_camp(int(a), self.finalist_index[side])
-            if deal:
-                self.make_deal(cand, side)
         else:
             inst = next(x for x in self.scenario.institutions if x.name == by)
             in_reach = np.ones(self.n, dtype=bool)
