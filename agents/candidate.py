@@ -36,7 +36,7 @@ UNDECLARED = "undeclared"
 ENDORSED = "endorsed"
 NEUTRAL = "neutral"
 
-__all__ = ["Candidate", "FINALIST", "UNDECLARED", "ENDORSED", "NEUTRAL", "logit", "draw_option"]
+__all__ = ["Candidate", "FINALIST", "UNDECLARED", "ENDORSED", "NEUTRAL", "logit", "gumbel_choice"]
 
 
 def logit(utilities: list[float], noise: float) -> list[float]:
@@ -47,14 +47,17 @@ def logit(utilities: list[float], noise: float) -> list[float]:
     return [x / s for x in w]
 
 
-def draw_option(probabilities: list[float], u: float) -> int:
-    """The option whose cumulative probability first exceeds the uniform draw ``u``."""
-    acc = 0.0
-    for k, p in enumerate(probabilities):
-        acc += p
-        if u < acc:
-            return k
-    return len(probabilities) - 1
+def gumbel_choice(utilities: list[float], noise: float, u: list[float]) -> int:
+    """The option maximising ``U_k / noise + g_k`` with ``g_k = -log(-log u_k)`` a Gumbel draw
+    per option (one uniform each): a draw from the logit probabilities (McFadden 1974). Under
+    common random numbers it is monotone: raising one option's utility can only switch the
+    choice to that option (an inverse-CDF draw over ordered options would not)."""
+    best, arg = -math.inf, 0
+    for k, (x, uk) in enumerate(zip(utilities, u, strict=True)):
+        g = -math.log(-math.log(min(max(uk, 1e-300), 1.0 - 1e-16)))
+        if x / noise + g > best:
+            best, arg = x / noise + g, k
+    return arg
 
 
 class Candidate(RunoffAgent):
@@ -199,9 +202,9 @@ class Candidate(RunoffAgent):
         return {"options": opts, "offers": offers, "base": self._last_base,
                 "affinity": {m.finalists[0]: self.affinity[0], m.finalists[1]: self.affinity[1]}}
 
-    def decide(self, u: float) -> tuple[int, dict[str, Any]]:
-        """Choose by the logit rule with the uniform draw ``u``: returns the side endorsed
-        (-1 = neutral) and the explanation (see :meth:`explain`)."""
+    def decide(self, u: list[float]) -> tuple[int, dict[str, Any]]:
+        """Choose by the logit rule with one uniform draw per option (``u``, Gumbel-max): returns
+        the side endorsed (-1 = neutral) and the explanation (see :meth:`explain`)."""
         why = self.explain()
-        k = draw_option([o["probability"] for o in why["options"]], u)
+        k = gumbel_choice([o["utility"] for o in why["options"]], self.model.params.choice_noise, u)
         return why["options"][k]["side"], why

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from runoff_abm.agents.base import RunoffAgent
-from runoff_abm.agents.candidate import UNDECLARED, draw_option, logit
+from runoff_abm.agents.candidate import UNDECLARED, gumbel_choice, logit
 
 UNDECIDED = "undecided"
 LOYAL = "loyal"
@@ -130,14 +130,15 @@ class Contractor(RunoffAgent):
             return True
         return u_decide < self.autonomy
 
-    def decide(self, u_choice: float) -> None:
-        """Choose by the logit rule with the uniform draw ``u_choice`` and record the decision."""
+    def decide(self, u_choice: list[float]) -> None:
+        """Choose by the logit rule with one uniform draw per option (``u_choice``, Gumbel-max)
+        and record the decision."""
         opts = self.options()
-        k = draw_option([o["probability"] for o in opts], u_choice)
+        k = gumbel_choice([o["utility"] for o in opts], self.model.params.choice_noise, u_choice)
         waited = self.model.candidates[self.patron].status != UNDECLARED
         self.align(opts[k]["side"], how="model", options=opts, waited=waited)
 
-    def bargain(self, u_decide: float, u_choice: float, last_day: bool) -> None:
+    def bargain(self, u_decide: float, u_choice: list[float], last_day: bool) -> None:
         """One campaign day: decide if :meth:`wants_to_decide`."""
         if self.wants_to_decide(u_decide, last_day):
             self.decide(u_choice)

@@ -147,9 +147,12 @@ class Params:
                                       "is blocs whose broker sat out, modelled apart: assumption 0.12",
                                       label="voters without a candidate lose interest", level="basic",
                                       shapes="population")
-    daily_turnout_decay: float = _p(0.008, 0.0, 0.2, "fraction per day",
+    daily_turnout_decay: float = _p(0.005, 0.0, 0.2, "fraction per day",
                                     "daily loss of propensity without contact (attention decay)", "turnout",
-                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap",
+                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap; "
+                                    "level: with habit_voter, round-1 voters return at ~0.89 after 9 days, "
+                                    "near the 0.90-0.93 the record implies for 3% abstainer re-entry "
+                                    "(labor-2011.md)",
                                     label="daily loss of interest", level="basic")
     social_turnout: float = _p(0.05, 0.0, 1.0, "fraction per day",
                                "daily pull of a propensity toward the mean of the member's neighbours, at a "

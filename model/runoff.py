@@ -293,8 +293,8 @@ class RunoffModel(mesa.Model):
         rng = self.streams.get("day", d)
         u_canvass = rng.random(self.engine.n_activist_ties)
         u_contagion = rng.random((2, len(self.engine.act_ids)))
-        u_contractor = rng.random((2, len(self.contractors)))
-        u_candidate = rng.random(len(self.candidates))
+        u_contractor = rng.random((4, len(self.contractors)))
+        u_candidate = rng.random((3, len(self.candidates)))
 
         for i, ev in enumerate(self.scenario.events):
             if ev.active_on(d):
@@ -302,7 +302,7 @@ class RunoffModel(mesa.Model):
         self.candidates_decide(u_candidate)
         last = d == self.election_day - 1
         for c in self.contractors:
-            c.bargain(float(u_contractor[0][c.index]), float(u_contractor[1][c.index]), last)
+            c.bargain(float(u_contractor[0][c.index]), [float(x) for x in u_contractor[1:, c.index]], last)
         switches = self.engine.contagion(u_contagion)
         for a, new in switches:
             self.join_camp(a, new)
@@ -378,12 +378,12 @@ class RunoffModel(mesa.Model):
 
     def candidates_decide(self, u: np.ndarray) -> None:
         """Each undeclared eliminated candidate whose declaration is not scripted decides on its
-        decision day (draw ``u[k]``; its endorsement's activist draws from stream
-        ``("decision", k, day)``)."""
+        decision day (draws ``u[:, k]``, one per option; its endorsement's activist draws from
+        stream ``("decision", k, day)``)."""
         for cand in self.candidates:
             if cand.status != UNDECLARED or cand.scripted or self.day < cand.decision_day:
                 continue
-            side, why = cand.decide(float(u[cand.index]))
+            side, why = cand.decide([float(x) for x in u[:, cand.index]])
             if side >= 0:
                 self.endorse(cand.name, side, 1.0, self.streams.get("decision", cand.index, self.day), why=why)
             else:

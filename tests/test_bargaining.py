@@ -51,10 +51,11 @@ def set_c_leanings(m, north: float, south: float) -> None:
 
 
 def neutral_share(m, cand) -> tuple[float, float]:
-    """P(neutral) from the rule, and the share of 1,000 evenly spaced draws that give neutral."""
+    """P(neutral) from the rule, and the share of 4,000 Gumbel-max draws that give neutral."""
     p = cand.options()[2]["probability"]
-    draws = [cand.decide(u)[0] for u in (np.arange(1000) + 0.5) / 1000]
-    return p, draws.count(-1) / 1000
+    u = np.random.default_rng(0).random((4000, 3))
+    draws = [cand.decide(list(row))[0] for row in u]
+    return p, draws.count(-1) / 4000
 
 
 # --------------------------------------------------------------------------- candidates
@@ -65,7 +66,7 @@ def test_a_split_base_keeps_its_candidate_neutral_more_often_than_a_base_leaning
     ps, fs = neutral_share(split, split.candidates[C])
     po, fo = neutral_share(one_way, one_way.candidates[C])
     assert ps > 0.5 > po and fs > fo + 0.3
-    assert fs == pytest.approx(ps, abs=0.002) and fo == pytest.approx(po, abs=0.002)
+    assert fs == pytest.approx(ps, abs=0.03) and fo == pytest.approx(po, abs=0.03)   # 4 sd of 4,000 draws
     obj = split.candidates[C].objection(split.candidates[C].base_groups())
     assert obj[0] == pytest.approx(obj[1]) and obj[0] > 0.4          # half the base objects either way
     obj1 = one_way.candidates[C].objection(one_way.candidates[C].base_groups())
@@ -379,3 +380,17 @@ def test_rebuild_recomputes_visibility_from_blocs_and_stations():
     assert m.contractors[0].status == UNDECIDED and list(m.contractors[0].members) == [0, 1, 2, 3]
     m.contractors[0].align(A)
     assert m.contractors[0].status == ALIGNED
+
+
+def test_a_better_offer_never_switches_a_draw_to_the_other_finalist():
+    """Gumbel-max draws under common random numbers: raising A's offer moves some draws to
+    'endorse A' and none from A to B or from neutral to B."""
+    m = model()
+    set_c_leanings(m, 0.9, 0.1)
+    c = m.candidates[C]
+    u = np.random.default_rng(1).random((2000, 3))
+    before = [c.decide(list(row))[0] for row in u]
+    c.receive_offer(A, 1.0, 0.0, day=1)
+    after = [c.decide(list(row))[0] for row in u]
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert changed and all(a == A for _, a in changed)

@@ -207,7 +207,7 @@ def test_scheduled_defection_moves_the_share_over_the_day_range():
     acts = [{"name": "A", "votes": 40}, {"name": "B", "votes": 30}, {"name": "C", "votes": 20, "activists": 10}]
     scn = tiny_scenario(roll=100, candidates=acts, contractors=[], events=[
         {"kind": "activists_defect", "day": 1, "until": 2, "from": "C", "to": "A", "share": 0.5}])
-    m = RunoffModelFactory(scn, contagion_prob=0.0)
+    m = RunoffModelFactory(scn, contagion_prob=0.0, activist_follow=0.0)  # C decides on day 3: nobody follows
     m.step()
     assert int(np.sum(m.state.camp == A)) == 3   # 5 over two days: largest remainder gives 3, 2
     m.step()
