@@ -286,7 +286,7 @@ def test_morris_indices_known_answer(tmp_path):
     run_sweep(spec, str(tmp_path / "m"), executor="serial", progress=False)
     t = sensitivity(tmp_path / "m").set_index("parameter")
     assert t.loc["kingmaker_value", "mu_star"] == pytest.approx(0.0, abs=1e-12)
-    assert t.loc["contractor_compliance", "mu_star"] > 0.002
+    assert t.loc["contractor_compliance", "mu_star"] > 0.001   # visible blocs comply anyway (monitoring)
 
 
 def test_sobol_indices_known_answer(tmp_path):
