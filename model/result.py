@@ -216,7 +216,7 @@ class RunResult:
             how = "scripted (the record); the model's weighing at that moment" if d["how"] == "scripted" else \
                 "decided by the model"
             if d["role"] == "candidate":
-                choice = "stays neutral" if d["choice"] == "neutral" else d["choice"] + (
+                choice = "stays neutral" if d["choice"] == "neutral" else _third_person(d["choice"]) + (
                     " and takes the deal" if d.get("deal") else "")
                 out.append(f"  day {d['day']}: {d['who']} {choice} ({how}):")
                 for o in d.get("options", []):
@@ -236,11 +236,17 @@ class RunResult:
                 opts = d.get("options") or []
                 odds = ", ".join(f"{o['option']} {o['probability']:.0%}" for o in opts)
                 waited = " before its patron declared" if d.get("waited_for_patron") is False else ""
-                out.append(f"  day {d['day']}: contractor {d['who']} ({d['patron']}) {d['choice']}{waited} "
+                out.append(f"  day {d['day']}: contractor {d['who']} ({d['patron']}) {_third_person(d['choice'])}{waited} "
                            f"({'scripted' if d['how'] == 'scripted' else 'model'}{'; ' + odds if odds else ''})")
         if not out:
             return ""
         return "\n".join(["Decisions (who chose what, and the terms that decided it)"] + out)
+
+
+def _third_person(choice: str) -> str:
+    """``endorse X`` -> ``endorses X``, ``instruct X`` -> ``instructs X``, ``sit out`` -> ``sits out``."""
+    verb, _, rest = choice.partition(" ")
+    return f"{verb}s {rest}".strip()
 
 
 def _json_ready(v):

@@ -394,3 +394,16 @@ def test_a_better_offer_never_switches_a_draw_to_the_other_finalist():
     after = [c.decide(list(row))[0] for row in u]
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     assert changed and all(a == A for _, a in changed)
+
+
+def test_odd_parameter_table_is_the_generated_one():
+    """docs/ODD.md's parameter table is `runoff params --markdown`, verbatim; every parameter has a
+    unit, a label, a level and a source (or says 'assumption')."""
+    from pathlib import Path
+
+    from runoff_abm.model.params import PARAM_SPECS, markdown_table
+
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
+    assert markdown_table() in odd
+    for s in PARAM_SPECS:
+        assert s.unit and s.label and s.level in ("basic", "advanced") and s.source, s.name
