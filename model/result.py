@@ -213,7 +213,7 @@ class RunResult:
         (empty if nobody decided). Contractors' decisions are summarised one line each."""
         out = []
         for d in self.decisions:
-            how = "scripted (the record); the model's weighing at that moment" if d["how"] == "scripted" else \
+            how = "scripted by the scenario; the model's weighing at that moment" if d["how"] == "scripted" else \
                 "decided by the model"
             if d["role"] == "candidate":
                 choice = "stays neutral" if d["choice"] == "neutral" else _third_person(d["choice"]) + (

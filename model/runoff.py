@@ -39,7 +39,7 @@ __all__ = ["RunoffModel", "MemberState", "describe_decision"]
 
 def describe_decision(d: dict[str, Any]) -> str:
     """One sentence for a decision record: who chose what, how, and the odds it faced."""
-    how = "scripted, the record" if d["how"] == "scripted" else "by the model"
+    how = "scripted by the scenario" if d["how"] == "scripted" else "by the model"
     choice = d["choice"]
     if d["role"] == "candidate":
         head = f"{d['who']} stays neutral" if choice == "neutral" else f"{d['who']} decides to {choice}"
