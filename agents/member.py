@@ -71,15 +71,16 @@ class Member(RunoffAgent):
 
     # ----------------------------------------------------------------- behaviour
     def absorb_canvass(self, contacts_a: int, contacts_b: int) -> None:
-        """Take today's canvassing contacts: each closes a share of the gap to certain turnout
-        (``canvass_turnout``) and, scaled by susceptibility, to the canvassers' camp
-        (``canvass_pull``); the effect saturates at closing the whole gap."""
+        """Take today's canvassing contacts: together they shift the log-odds of turning out by
+        ``min(1, canvass_turnout * contacts)`` (to first order: ``p += k p (1 - p)``, so a settled
+        habit barely moves) and, scaled by susceptibility, close a share of the gap to the
+        canvassers' camp (``canvass_pull``), saturating at the whole gap."""
         m = contacts_a + contacts_b
         if m == 0:
             return
         p = self.model.params
         prop = self.propensity
-        self.propensity = prop + (1 - prop) * min(1.0, p.canvass_turnout * m)
+        self.propensity = prop + min(1.0, p.canvass_turnout * m) * (prop * (1 - prop))
         if not self.is_pinned:
             x = self.leaning
             target = contacts_a / m
@@ -104,8 +105,10 @@ class Member(RunoffAgent):
         return xi + rate * self.susceptibility * (total / count - xi)
 
     def turnout_target(self, propensity, decay: float, social: float):
-        """Daily drift of the propensity: a pull toward the neighbours' mean propensity
-        (social turnout), then the attention decay. Reads the snapshot; returns the new value."""
+        """Daily drift of the propensity: a pull toward the neighbours' mean propensity (social
+        turnout) scaled by ``4 p (1 - p)``, so that a settled habit (``p`` near 0 or 1) barely
+        moves and the habitual split stays bimodal; then the attention decay. Reads the
+        snapshot; returns the new value (applied after all have computed)."""
         pi = float(propensity[self.index])
         total = 0.0
         count = 0
@@ -113,28 +116,30 @@ class Member(RunoffAgent):
             total += float(propensity[j])
             count += 1
         mean = total / count if count else pi
-        return (1 - decay) * (pi + social * (mean - pi))
+        return (1 - decay) * (pi + social * (4.0 * pi * (1.0 - pi)) * (mean - pi))
 
     def receive_endorsement(self, strength: float, toward_a: bool) -> None:
-        """An endorsement reaches this member: the leaning moves ``strength * endorsement_trust *
-        susceptibility`` toward the endorsed finalist; the propensity closes ``strength *
-        endorsement_mobilisation`` of its gap to 1."""
+        """An endorsement (or an appeal) reaches this member: the leaning moves ``strength *
+        endorsement_trust * susceptibility`` toward the endorsed finalist; the log-odds of
+        turning out shift by ``strength * endorsement_mobilisation`` (first order:
+        ``p += k p (1 - p)``)."""
         p = self.model.params
         if not self.is_pinned:
             x = self.leaning
             self.leaning = x + strength * p.endorsement_trust * self.susceptibility * ((1.0 if toward_a else 0.0) - x)
         prop = self.propensity
-        self.propensity = prop + strength * p.endorsement_mobilisation * (1 - prop)
+        self.propensity = prop + strength * p.endorsement_mobilisation * (prop * (1 - prop))
 
     def lose_cue(self, loss: float) -> None:
-        """The member's candidate declared neutrality: the propensity falls by ``loss``."""
+        """The member loses its cue (its finalist made a deal it objects to): the propensity
+        falls by the share ``loss``."""
         self.propensity = self.propensity * (1 - loss)
 
-    def be_persuaded(self, toward_a: bool, rate: float) -> None:
-        """The member's aligned contractor works on its leaning (``broker_persuasion``)."""
-        if not self.is_pinned:
-            x = self.leaning
-            self.leaning = x + rate * ((1.0 if toward_a else 0.0) - x)
+    @property
+    def compliance(self) -> float:
+        """Probability of voting as its contractor instructs (0 outside a bloc): the contractor's
+        compliance raised by the bloc's visibility at the member's polling station."""
+        return float(self.model.state.compliance[self.index])
 
     def turnout_probability(self) -> float:
         """Election-day turnout probability: own propensity, raised by an active contractor's
@@ -149,11 +154,12 @@ class Member(RunoffAgent):
              p_turnout: float | None = None, p_choice: float | None = None) -> int:
         """Election day: turn out with :meth:`turnout_probability`; a bloc member of an active
         contractor votes as instructed with the contractor's compliance, otherwise the member
-        votes A with probability equal to its leaning. Returns 0 (A), 1 (B) or -1 (abstain).
+        votes A with probability equal to its leaning. Compliance is :attr:`compliance` (the
+        contractor's, raised where the bloc is visible). Returns 0 (A), 1 (B) or -1 (abstain).
         ``p_turnout`` / ``p_choice`` are the values of plug-in rules (:mod:`runoff_abm.model.rules`)."""
         if not u_turnout < (self.turnout_probability() if p_turnout is None else p_turnout):
             return -1
         c = self.contractor
-        if c is not None and c.instruction >= 0 and u_comply < c.compliance:
+        if c is not None and c.instruction >= 0 and u_comply < self.compliance:
             return c.instruction
         return 0 if u_choice < (self.leaning if p_choice is None else p_choice) else 1

@@ -5,7 +5,8 @@
 states them. ``ArrayEngine`` applies the same equations to all members at once with numpy over
 the CSR adjacency. Both consume the same draws (arrays indexed by member, activist or tie) in
 the same floating-point order, so for one seed they give identical results; the tests hold them
-to that. Contractors and candidates are few; their rules live on their agents and are shared.
+to that. Contractors and candidates are few; their rules (and their decisions) live on their agents and
+are shared by both engines.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class ArrayEngine(_Base):
         ma = counts[who, 0].astype(np.float64)
         mm = ma + counts[who, 1]
         prop = st.propensity[who]
-        st.propensity[who] = prop + (1 - prop) * np.minimum(1.0, p.canvass_turnout * mm)
+        st.propensity[who] = prop + np.minimum(1.0, p.canvass_turnout * mm) * (prop * (1 - prop))
         free = ~self.pinned()[who]
         ids, k = who[free], mm[free]
         x = st.leaning[ids]
@@ -115,21 +116,11 @@ class ArrayEngine(_Base):
         x = st.leaning[free]
         st.leaning[free] = x + strength * p.endorsement_trust * st.susceptibility[free] * (target - x)
         prop = st.propensity[ids]
-        st.propensity[ids] = prop + strength * p.endorsement_mobilisation * (1 - prop)
+        st.propensity[ids] = prop + strength * p.endorsement_mobilisation * (prop * (1 - prop))
 
-    def neutral_members(self, ids: np.ndarray, loss: float) -> None:
+    def cool_members(self, ids: np.ndarray, loss: float) -> None:
         st = self.model.state
         st.propensity[ids] = st.propensity[ids] * (1 - loss)
-
-    def persuade(self) -> None:
-        m = self.model
-        st, rate = m.state, m.params.broker_persuasion
-        if rate == 0:
-            return
-        ids = np.flatnonzero(self.active_bloc() & ~self.pinned())
-        target = np.where(m.contractor_array("instruction")[st.bloc[ids]] == 0, 1.0, 0.0)
-        x = st.leaning[ids]
-        st.leaning[ids] = x + rate * (target - x)
 
     def influence(self) -> None:
         st, p = self.model.state, self.model.params
@@ -144,7 +135,8 @@ class ArrayEngine(_Base):
         tot = self.kernel.neighbour_sum(prop)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(deg > 0, tot / deg, prop)
-        st.propensity = (1 - p.daily_turnout_decay) * (prop + p.social_turnout * (mean - prop))
+        st.propensity = (1 - p.daily_turnout_decay) * (prop + p.social_turnout * (4.0 * prop * (1.0 - prop))
+                                                       * (mean - prop))
 
     def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
                  choice: np.ndarray | None = None) -> np.ndarray:
@@ -155,7 +147,7 @@ class ArrayEngine(_Base):
         voted = u[0] < prob
         active = self.active_bloc()
         instr = m.contractor_array("instruction")[st.bloc]
-        comply = active & (u[1] < m.contractor_array("compliance")[st.bloc])
+        comply = active & (u[1] < st.compliance)
         vote = np.where(comply, instr, np.where(u[2] < lean, 0, 1)).astype(np.int8)
         vote[~voted] = -1
         return vote
@@ -190,13 +182,9 @@ class AgentEngine(_Base):
         for i in ids:
             self.model.member(int(i)).receive_endorsement(strength, side == 0)
 
-    def neutral_members(self, ids: np.ndarray, loss: float) -> None:
+    def cool_members(self, ids: np.ndarray, loss: float) -> None:
         for i in ids:
             self.model.member(int(i)).lose_cue(loss)
-
-    def persuade(self) -> None:
-        for c in self.model.contractors:
-            c.persuade()
 
     def influence(self) -> None:
         m = self.model

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Event", "EventField", "EVENT_KINDS", "event_kind", "unregister_event_kind", "field", "parse_event",
     "choices", "name_sets", "blank_event", "markdown_reference", "SIT_OUT",
-    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer",
+    "Endorse", "Neutral", "ActivistsDefect", "ContractorRealign", "Offer", "Appeal", "Insult", "Praise",
 ]
 
 #: The target of a ``contractor_realign`` event that sits the runoff out.
@@ -443,7 +443,8 @@ def markdown_reference() -> str:
             meaning="An eliminated candidate or an institution endorses a finalist. A candidate's own "
                     "voters (an institution's reached members) move toward the finalist and are "
                     "mobilised; its activists follow with some probability; its contractors weigh "
-                    "the endorsement when they choose.")
+                    "the endorsement when they choose. A scripted endorsement by a candidate replaces "
+                    "the candidate's own decision; if the finalist's offer to it stands, the deal is made.")
 class Endorse(Event):
     """``by`` (an eliminated candidate or institution) endorses finalist ``target``."""
 
@@ -457,7 +458,8 @@ class Endorse(Event):
                                     "voters, activists and contractors")
 
     def apply(self, model: Any, index: int) -> None:
-        model.endorse(self.by, model.finalists.index(self.target), self.strength, model.streams.get("event", index))
+        model.endorse(self.by, model.finalists.index(self.target), self.strength, model.streams.get("event", index),
+                      scripted=True)
 
     def describe(self) -> str:
         return f"{self.by} endorses {self.target} (strength {self.strength:g})"
@@ -467,8 +469,10 @@ class Endorse(Event):
 
 
 @event_kind("neutral", label="neutrality",
-            meaning="An eliminated candidate declares no endorsement (vote by conscience). Its "
-                    "voters lose the cue to vote and are a little demobilised.")
+            meaning="An eliminated candidate declares no endorsement (vote by conscience). Its voters "
+                    "get no cue (they stay as demobilised as the loss of their candidate left them); "
+                    "its contractors decide without their patron's word. A scripted neutrality "
+                    "replaces the candidate's own decision.")
 class Neutral(Event):
     """Eliminated candidate ``by`` declares no endorsement."""
 
@@ -477,7 +481,7 @@ class Neutral(Event):
                     meaning="the eliminated candidate who declares neutrality")
 
     def apply(self, model: Any, index: int) -> None:
-        model.declare_neutral(self.by)
+        model.declare_neutral(self.by, scripted=True)
 
     def describe(self) -> str:
         return f"{self.by} declares neutrality"
@@ -548,7 +552,7 @@ class ContractorRealign(Event):
         side = -1 if self.target == SIT_OUT else model.finalists.index(self.target)
         for c in model.contractors:
             if c.name == self.contractor or (self.patron is not None and c.patron_name == self.patron):
-                c.align(side)
+                c.align(side, how="scripted")
 
     def describe(self) -> str:
         who = self.contractor if self.contractor else f"all contractors of {self.patron}"
@@ -561,9 +565,12 @@ class ContractorRealign(Event):
 
 
 @event_kind("offer", label="offer",
-            meaning="A finalist offers a deal to an eliminated candidate or a contractor. An "
-                    "undeclared candidate may accept it (and endorse); contractors weigh it when "
-                    "they choose.")
+            meaning="A finalist offers a deal to an eliminated candidate or a contractor. It stands "
+                    "until the recipient decides; the recipient weighs its value times the offerer's "
+                    "capacity to deliver (the finalist's `deliver`). Taking it means endorsing (a "
+                    "candidate) or instructing for (a contractor) the offerer; a deal taken by a "
+                    "candidate also binds its contractors' terms, and costs the offerer the share "
+                    "of its own activists and voters who object to the partner (`backlash`).")
 class Offer(Event):
     """Finalist ``by`` offers ``target`` (an eliminated candidate or a contractor) a deal."""
 
@@ -572,20 +579,92 @@ class Offer(Event):
     target: str = field("to", type="name", label="offered to", names=("eliminated", "contractor"),
                         meaning="the eliminated candidate or contractor offered the deal")
     value: float = field(type="number", label="value", default=1.0, low=0.0, high=1.0, open_low=True,
-                         meaning="worth of the deal: 1 = the most a finalist can offer (e.g. the No. 2 slot)")
+                         meaning="worth of the deal if delivered: 1 = the most a finalist can offer (for a "
+                                 "candidate, the No. 2 slot and a share of the leadership); in utility "
+                                 "units of the recipient's choice")
+    backlash: float = field(type="number", label="backlash if taken", default=0.0, low=0.0, high=1.0,
+                            meaning="share of the offerer's own activists (who defect to the rival) and "
+                                    "voters (who lose their cue) that object if the deal is made")
 
     def apply(self, model: Any, index: int) -> None:
-        side = model.finalists.index(self.by)
-        for c in model.contractors:
-            if c.name == self.target:
-                c.offers[side] = max(c.offers[side], self.value)
-        for cand in model.candidates:
-            if cand.name == self.target:
-                cand.receive_offer(side, self.value)
-        model.log(f"{self.by} offers {self.target} a deal (value {self.value:g})")
+        model.make_offer(model.finalists.index(self.by), self.target, self.value, self.backlash, self.day)
 
     def describe(self) -> str:
-        return f"{self.by} offers {self.target} a deal (value {self.value:g})"
+        cost = f", backlash {self.backlash:.0%}" if self.backlash else ""
+        return f"{self.by} offers {self.target} a deal (value {self.value:g}{cost})"
 
     def short(self) -> str:
         return f"{self.by} offers {self.target}"
+
+
+@event_kind("appeal", label="appeal to voters",
+            meaning="A finalist appeals directly to an eliminated candidate's voters over the "
+                    "candidate's head (\"decide for yourselves\"). The voters it reaches move toward "
+                    "the finalist as under an endorsement of the appeal's strength.")
+class Appeal(Event):
+    """Finalist ``by`` appeals to the round-1 voters of eliminated candidate ``target``."""
+
+    by: str = field(type="name", label="finalist appealing", names=("finalist",),
+                    meaning="the finalist who makes the appeal")
+    target: str = field("to", type="name", label="to the voters of", names=("eliminated",),
+                        meaning="the eliminated candidate whose round-1 voters are addressed")
+    strength: float = field(type="number", label="strength", default=0.5, low=0.0, high=1.0, open_low=True,
+                            meaning="effect on a reached voter relative to a full endorsement by its own "
+                                    "candidate (1 = as strong)")
+    reach: float = field(type="number", label="reach", default=0.5, low=0.0, high=1.0, open_low=True,
+                         meaning="share of those voters the appeal reaches")
+
+    def apply(self, model: Any, index: int) -> None:
+        model.appeal(model.finalists.index(self.by), self.target, self.strength, self.reach,
+                     model.streams.get("event", index))
+
+    def describe(self) -> str:
+        return (f"{self.by} appeals to {self.target}'s voters: decide for yourselves (strength "
+                f"{self.strength:g}, reach {self.reach:.0%})")
+
+    def short(self) -> str:
+        return f"{self.by} appeals to {self.target}'s voters"
+
+
+@event_kind("insult", label="insult",
+            meaning="A finalist slights an eliminated candidate: the candidate's affinity with the "
+                    "finalist falls by `amount` (on the -1..1 scale) before it decides.")
+class Insult(Event):
+    """Finalist ``by`` insults eliminated candidate ``target``: its affinity with ``by`` falls."""
+
+    by: str = field(type="name", label="finalist", names=("finalist",), meaning="the finalist who gives offence")
+    target: str = field("to", type="name", label="offends", names=("eliminated",),
+                        meaning="the eliminated candidate offended")
+    amount: float = field(type="number", label="amount", default=0.3, low=0.0, high=2.0, open_low=True,
+                          meaning="fall of the candidate's affinity with the finalist (affinity stays in -1..1)")
+
+    def apply(self, model: Any, index: int) -> None:
+        model.change_affinity(self.target, model.finalists.index(self.by), -self.amount, self.describe())
+
+    def describe(self) -> str:
+        return f"{self.by} offends {self.target} (affinity -{self.amount:g})"
+
+    def short(self) -> str:
+        return f"{self.by} offends {self.target}"
+
+
+@event_kind("praise", label="praise",
+            meaning="A finalist courts an eliminated candidate (a visit, public praise): the "
+                    "candidate's affinity with the finalist rises by `amount` before it decides.")
+class Praise(Event):
+    """Finalist ``by`` praises eliminated candidate ``target``: its affinity with ``by`` rises."""
+
+    by: str = field(type="name", label="finalist", names=("finalist",), meaning="the finalist who courts")
+    target: str = field("to", type="name", label="courts", names=("eliminated",),
+                        meaning="the eliminated candidate courted")
+    amount: float = field(type="number", label="amount", default=0.3, low=0.0, high=2.0, open_low=True,
+                          meaning="rise of the candidate's affinity with the finalist (affinity stays in -1..1)")
+
+    def apply(self, model: Any, index: int) -> None:
+        model.change_affinity(self.target, model.finalists.index(self.by), self.amount, self.describe())
+
+    def describe(self) -> str:
+        return f"{self.by} courts {self.target} (affinity +{self.amount:g})"
+
+    def short(self) -> str:
+        return f"{self.by} courts {self.target}"

@@ -76,9 +76,11 @@ LEVELS = ("basic", "advanced")
 SHAPES = ("", "population", "graph")
 
 
-def _p(default, low, high, unit, meaning, group, source="assumption", *, label, level="advanced", shapes=""):
-    """Declare a parameter field: its default plus the metadata of its :class:`ParamSpec`."""
+def _p(default, low, high, unit, meaning, group, source, *, label, level="advanced", shapes=""):
+    """Declare a parameter field: its default plus the metadata of its :class:`ParamSpec`. Every
+    parameter names its source, or says ``assumption``."""
     assert level in LEVELS and shapes in SHAPES, (level, shapes)
+    assert source and label and unit, "a parameter needs a unit, a label and a source (or 'assumption')"
     return field(
         default=default,
         metadata={"low": low, "high": high, "unit": unit, "meaning": meaning, "group": group, "source": source,
@@ -101,10 +103,11 @@ class Params:
                           label="social ties per member", level="advanced", shapes="graph")
     sector_homophily: float = _p(0.85, 0.0, 1.0, "probability",
                                  "chance that a tie stays inside the member's sector", "graph",
-                                 label="ties within one's own sector", level='advanced', shapes="graph")
+                                 "assumption", label="ties within one's own sector", level="advanced",
+                                 shapes="graph")
     vote_homophily: float = _p(0.5, 0.0, 1.0, "probability",
                                "chance that a within-sector tie joins members with the same round-1 vote",
-                               "graph",
+                               "graph", "assumption",
                                label="ties among same-vote members", level="advanced", shapes="graph")
     local_ties: float = _p(0.5, 0.0, 1.0, "probability",
                            "chance that a within-group tie goes to a near neighbour (clustering)", "graph",
@@ -112,60 +115,79 @@ class Params:
                            label="clustering of ties", level="advanced", shapes="graph")
     activist_ties: int = _p(15, 0, 500, "ties per activist",
                             "extra ties of each activist to members of its sector (canvassing reach)",
-                            "graph",
+                            "graph", "assumption",
                             label="canvassing reach of an activist", level="advanced", shapes="graph")
     activist_camp_ties: int = _p(4, 0, 100, "ties per activist",
                                  "ties of each activist to other activists (half to its own camp)", "graph",
-                                 label="ties between activists", level="advanced", shapes="graph")
+                                 "assumption", label="ties between activists", level="advanced", shapes="graph")
 
-    # --- initial state --------------------------------------------------------------------
+    # --- turnout --------------------------------------------------------------------------
     habit_voter: float = _p(0.95, 0.0, 1.0, "probability",
                             "mean turnout propensity of a round-1 voter", "turnout",
                             "Gerber, Green & Shachar 2003 (habit); assumption for the level",
                             label="habit: round-1 voters vote again", level="basic", shapes="population")
-    habit_abstainer: float = _p(0.08, 0.0, 1.0, "probability",
-                                "mean turnout propensity of a round-1 abstainer", "turnout",
-                                "Gerber, Green & Shachar 2003 (habit); assumption for the level",
-                                label="habit: round-1 abstainers stay home", level="advanced", shapes="population")
+    abstainer_reentry: float = _p(0.03, 0.0, 1.0, "probability",
+                                  "mean turnout propensity of a round-1 abstainer: the share of round-1 "
+                                  "abstainers who vote in the runoff before any campaign contact", "turnout",
+                                  "derived: 41,068 runoff voters = rho x 44,184 round-1 voters + r x 22,126 "
+                                  "abstainers (labor-2011.md); the record's net-transfer derivation assumes "
+                                  "rho = 1 for finalists' voters and r = 0; for rho between 0.90 and 0.93, "
+                                  "r is between 6% and 0%: mid-range 3%",
+                                  label="round-1 abstainers who vote in the runoff", level="basic",
+                                  shapes="population")
     propensity_concentration: float = _p(6.0, 0.5, 200.0, "Beta concentration",
                                          "concentration of the Beta draw of propensities (low = spread out)",
-                                         "turnout",
-                                         label="how alike members' habits are", level='advanced', shapes="population")
+                                         "turnout", "assumption",
+                                         label="how alike members' habits are", level="advanced",
+                                         shapes="population")
     orphan_demobilisation: float = _p(0.12, 0.0, 1.0, "fraction",
-                                      "share of propensity lost by round-1 voters without a finalist (eliminated candidate or blank)",
-                                      "turnout", "assumption; 2011 derived: ~18.5% of eliminated vote stayed home",
-                                      label="eliminated candidates' voters lose interest", level='basic', shapes="population")
-    bloc_habit_discount: float = _p(0.5, 0.0, 1.0, "fraction",
-                                    "share of a bloc member's propensity that was the contractor's doing",
-                                    "contractors", "assumption (Nichter 2008: turnout buying)",
-                                    label="bloc members' own habit (without the broker)", level='advanced', shapes="population")
-    daily_turnout_decay: float = _p(0.008, 0.0, 0.2, "fraction per day",
+                                      "share of propensity lost by round-1 voters who lost their cue: voters "
+                                      "of an eliminated candidate or blank (an endorsement restores part), "
+                                      "and a finalist's voters alienated by its deal", "turnout",
+                                      "derived bound: at most 0.185, the net non-return of the eliminated "
+                                      "vote if every finalist's voter returned (labor-2011.md); part of it "
+                                      "is blocs whose broker sat out, modelled apart: assumption 0.12",
+                                      label="voters without a candidate lose interest", level="basic",
+                                      shapes="population")
+    daily_turnout_decay: float = _p(0.005, 0.0, 0.2, "fraction per day",
                                     "daily loss of propensity without contact (attention decay)", "turnout",
-                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap",
+                                    "assumption; FairVote 2020: runoff turnout falls more with a longer gap; "
+                                    "level: with habit_voter, round-1 voters return at ~0.89 after 9 days, "
+                                    "near the 0.90-0.93 the record implies for 3% abstainer re-entry "
+                                    "(labor-2011.md)",
                                     label="daily loss of interest", level="basic")
-    social_turnout: float = _p(0.02, 0.0, 1.0, "fraction per day",
-                               "daily pull of a propensity toward the mean of the member's neighbours",
-                               "turnout", "Fowler & Smirnov 2005 (social turnout)",
+    social_turnout: float = _p(0.05, 0.0, 1.0, "fraction per day",
+                               "daily pull of a propensity toward the mean of the member's neighbours, at a "
+                               "propensity of 1/2; scaled by 4p(1 - p), so settled habits (p near 0 or 1) "
+                               "barely move", "turnout",
+                               "Fowler & Smirnov 2005 (social turnout); Fowler 2006 (habitual voters stay "
+                               "bimodal); assumption for the level and the 4p(1 - p) form",
                                label="neighbours pull turnout", level="advanced")
+
+    # --- leanings -------------------------------------------------------------------------
     finalist_loyalty: float = _p(0.96, 0.5, 1.0, "probability",
                                  "mean leaning of a finalist's round-1 voter toward that finalist", "leaning",
-                                 label="finalists' voters stay loyal", level='advanced', shapes="population")
+                                 "assumption", label="finalists' voters stay loyal", level="advanced",
+                                 shapes="population")
     leaning_concentration: float = _p(6.0, 0.5, 200.0, "Beta concentration",
                                       "concentration of the Beta draw of initial leanings", "leaning",
-                                      label="how decided voters are", level="advanced", shapes="population")
+                                      "assumption", label="how decided voters are", level="advanced",
+                                      shapes="population")
     sector_weight: float = _p(0.6, 0.0, 1.0, "weight",
                               "weight of the sector's leaning (vs the eliminated candidate's) in an "
-                              "orphaned voter's initial leaning", "leaning",
-                              label="sector shapes the leaning of orphaned voters", level="advanced", shapes="population")
+                              "orphaned voter's initial leaning", "leaning", "assumption",
+                              label="sector shapes the leaning of orphaned voters", level="advanced",
+                              shapes="population")
     susceptibility_mean: float = _p(0.5, 0.0, 1.0, "weight",
                                     "mean susceptibility of members to influence and canvassing", "leaning",
-                                    label="how open members are to influence", level="advanced", shapes="population")
+                                    "assumption", label="how open members are to influence", level="advanced",
+                                    shapes="population")
 
     # --- social influence -----------------------------------------------------------------
     confidence_bound: float = _p(0.35, 0.0, 1.0, "leaning units",
                                  "bounded-confidence radius: neighbours farther than this are ignored "
                                  "(1 = DeGroot averaging)", "influence",
-                                 "Deffuant et al. 2000; Hegselmann & Krause 2002",
+                                 "Deffuant et al. 2000; Hegselmann & Krause 2002; assumption for the level",
                                  label="listen only to similar opinions (radius)", level="basic")
     influence_rate: float = _p(0.3, 0.0, 1.0, "fraction per day",
                                "daily step of a leaning toward its confidence-set mean (times susceptibility)",
@@ -175,79 +197,114 @@ class Params:
     # --- activists ------------------------------------------------------------------------
     canvass_rate: float = _p(0.25, 0.0, 1.0, "probability per tie per day",
                              "chance that an activist contacts a given neighbour on a day", "activists",
-                             label="how often activists canvass a tie", level="basic")
-    canvass_turnout: float = _p(0.03, 0.0, 1.0, "fraction per contact",
-                                "share of the remaining gap to certain turnout closed by one contact",
-                                "activists", "assumption; canvassing field experiments: a few points",
+                             "assumption", label="how often activists canvass a tie", level="basic")
+    canvass_turnout: float = _p(0.03, 0.0, 1.0, "log-odds per contact",
+                                "shift of the log-odds of turning out by one contact (first order: p += k p "
+                                "(1 - p), k = min(1, canvass_turnout x contacts)): settled habits barely move",
+                                "activists", "assumption; canvassing moves members near indifference, not "
+                                "habitual voters or abstainers (Arceneaux & Nickerson 2009); level: a few "
+                                "points per contacted member (Gerber & Green 2000)",
                                 label="turnout effect of a canvass contact", level="advanced")
     canvass_pull: float = _p(0.05, 0.0, 1.0, "fraction per contact",
                              "share of the gap to the activist's camp closed by one contact (times susceptibility)",
-                             "activists",
-                             label="persuasion of a canvass contact", level="advanced")
+                             "activists", "assumption", label="persuasion of a canvass contact", level="advanced")
     contagion_threshold: int = _p(2, 1, 50, "activist neighbours",
                                   "fellow activists in a camp needed before an orphaned activist may join it",
                                   "activists", "Centola & Macy 2007 (complex contagion, k >= 2)",
                                   label="activist friends needed to switch camps", level="basic")
     contagion_prob: float = _p(0.3, 0.0, 1.0, "probability per day",
                                "chance that an orphaned activist over the threshold switches on a day",
-                               "activists",
-                               label="daily chance an activist switches", level="advanced")
+                               "activists", "assumption", label="daily chance an activist switches", level="advanced")
     activist_follow: float = _p(0.6, 0.0, 1.0, "probability",
                                 "chance that an activist follows its candidate's endorsement (times strength)",
-                                "activists",
-                                label="activists follow their candidate's endorsement", level='basic')
+                                "activists", "assumption",
+                                label="activists follow their candidate's endorsement", level="basic")
 
-    # --- endorsements and offers ----------------------------------------------------------
+    # --- endorsements ---------------------------------------------------------------------
     endorsement_trust: float = _p(0.25, 0.0, 1.0, "fraction",
                                   "share of the gap to the endorsed finalist closed by an endorsement of "
-                                  "strength 1 (times susceptibility)", "endorsements",
-                                  "Kousser et al. 2015: direct effect ~10 points",
+                                  "strength 1 (times susceptibility); also scales an appeal", "endorsements",
+                                  "Kousser et al. 2015: direct effect ~10 points; assumption for the level",
                                   label="voters follow an endorsement", level="basic")
-    endorsement_mobilisation: float = _p(0.1, 0.0, 1.0, "fraction",
-                                         "share of the gap to certain turnout closed by an endorsement of strength 1",
-                                         "endorsements",
+    endorsement_mobilisation: float = _p(0.1, 0.0, 1.0, "log-odds",
+                                         "shift of the log-odds of turning out by an endorsement (or appeal) "
+                                         "of strength 1, first order: p += k p (1 - p) (the cue restored)",
+                                         "endorsements", "assumption; form as canvass_turnout",
                                          label="an endorsement brings voters out", level="advanced")
-    neutral_demobilisation: float = _p(0.05, 0.0, 1.0, "fraction",
-                                       "share of propensity lost by a neutral candidate's voters", "endorsements",
-                                       label="neutrality keeps voters home", level="advanced")
-    offer_acceptance: float = _p(0.3, 0.0, 1.0, "probability per day",
-                                 "daily chance that an undeclared candidate accepts an offer of value 1",
-                                 "endorsements",
-                                 label="daily chance a candidate takes an offer", level="basic")
+
+    # --- eliminated candidates' decisions -------------------------------------------------
+    consult_days: int = _p(5, 1, 365, "day (round 1 = day 0)",
+                           "campaign day on which an eliminated candidate without a scripted declaration "
+                           "decides, after consulting its activists and contractors (the last campaign day "
+                           "if later; a candidate's consult_days in the scenario overrides it)", "decisions",
+                           "labor-2011.md: Herzog said he would consult his activists and declared on day 5",
+                           label="day an eliminated candidate decides", level="basic")
+    kingmaker_value: float = _p(0.5, 0.0, 10.0, "utility (1 = a sure offer of value 1)",
+                                "value to an eliminated candidate of endorsing a finalist at all (a say in the "
+                                "outcome, a claim on the winner), whichever finalist", "decisions",
+                                "assumption; Kousser et al. 2015 (endorsers as kingmakers or cheerleaders)",
+                                label="value of being a kingmaker", level="advanced")
+    affinity_weight: float = _p(1.0, 0.0, 10.0, "utility per unit affinity",
+                                "weight of a candidate's affinity with a finalist (scenario data, -1..1; "
+                                "insults and praise change it) in its choice", "decisions", "assumption",
+                                label="weight of personal relations", level="advanced")
+    base_objection_weight: float = _p(4.0, 0.0, 20.0, "utility (whole base objecting)",
+                                      "utility an eliminated candidate loses by an endorsement its whole base "
+                                      "objects to; a group of its base objects by how clearly its members "
+                                      "prefer the other finalist", "decisions",
+                                      "assumption; direction from Herzog's stated reason for neutrality "
+                                      "(labor-2011.md)",
+                                      label="weight of the base's objection", level="basic")
+    choice_noise: float = _p(0.5, 0.01, 10.0, "utility",
+                             "temperature of the logit choices of eliminated candidates and contractors "
+                             "(low = the best option almost surely)", "decisions",
+                             "McFadden 1974 (logit form); assumption for the level",
+                             label="randomness of a decision", level="advanced")
 
     # --- contractors ----------------------------------------------------------------------
-    contractor_compliance: float = _p(0.85, 0.0, 1.0, "probability",
-                                      "share of a bloc that votes as instructed (when the scenario gives none)",
-                                      "contractors", "assumption; Stokes et al. 2013 (imperfect monitoring)",
-                                      label="bloc members vote as told", level="basic")
-    contractor_capacity: float = _p(0.7, 0.0, 1.0, "probability",
+    contractor_compliance: float = _p(0.6, 0.0, 1.0, "probability",
+                                      "chance that a bloc member votes as instructed when nobody can see its "
+                                      "vote (its bloc a negligible share of its polling station; the "
+                                      "scenario's per-contractor compliance overrides it)", "contractors",
+                                      "assumption; Stokes et al. 2013 (a secret ballot limits what brokers "
+                                      "can enforce)",
+                                      label="bloc members vote as told, unseen", level="basic")
+    monitoring: float = _p(0.9, 0.0, 1.0, "fraction",
+                           "share of the remaining gap to full compliance closed when the bloc is all of its "
+                           "polling station (compliance = c + (1 - c) x monitoring x visibility)", "contractors",
+                           "assumption; anchored on 137 of 139 ballots for one finalist in two bloc-voting "
+                           "localities (labor-2011.md); per-station counts reveal a group's vote "
+                           "(Larreguy, Marshall & Querubin 2016)",
+                           label="a visible bloc is watched", level="basic")
+    contractor_capacity: float = _p(0.9, 0.0, 1.0, "probability",
                                     "chance that an active contractor brings out a bloc member who would "
                                     "otherwise stay home", "contractors",
+                                    "assumption; Nichter 2008 (turnout buying); record: 74.5% turnout in "
+                                    "bloc-voting Arab localities vs 61% for Arab members in round 1",
                                     label="broker brings out bloc members", level="basic")
-    contractor_decision_rate: float = _p(0.35, 0.0, 1.0, "probability per day",
-                                         "daily chance that an orphaned contractor settles its choice",
-                                         "contractors",
-                                         label="daily chance a broker decides", level="advanced")
-    contractor_offer_weight: float = _p(2.0, 0.0, 20.0, "utility per unit offer",
-                                        "weight of a finalist's offer in a contractor's choice", "contractors",
-                                        label="weight of an offer for a broker", level="advanced")
-    contractor_endorse_weight: float = _p(1.5, 0.0, 20.0, "utility per unit strength",
+    bloc_habit_discount: float = _p(0.5, 0.0, 1.0, "fraction",
+                                    "share of a bloc member's own propensity that was the contractor's doing",
+                                    "contractors", "assumption (Nichter 2008: turnout buying); record: one "
+                                    "town had 527 registered members and 197 Labor votes (labor-2011.md)",
+                                    label="bloc members' own habit (without the broker)", level="advanced",
+                                    shapes="population")
+    broker_autonomy: float = _p(0.05, 0.0, 1.0, "probability per day",
+                                "daily chance that a contractor of an undeclared eliminated candidate decides "
+                                "on its own instead of waiting for its patron (a contractor's autonomy in "
+                                "the scenario overrides it)", "contractors",
+                                "assumption; Stokes et al. 2013 (brokers as the party's agents)",
+                                label="brokers act before their patron", level="advanced")
+    contractor_endorse_weight: float = _p(2.0, 0.0, 20.0, "utility per unit strength",
                                           "weight of the patron's endorsement in a contractor's choice",
-                                          "contractors",
-                                          label="weight of the patron's word for a broker", level='advanced')
-    contractor_lean_weight: float = _p(3.0, 0.0, 20.0, "utility",
-                                       "weight of the bloc's own leaning in a contractor's choice", "contractors",
-                                       label="weight of the bloc's own leaning for a broker", level='advanced')
+                                          "contractors", "assumption",
+                                          label="weight of the patron's word for a broker", level="advanced")
+    contractor_lean_weight: float = _p(1.0, 0.0, 20.0, "utility",
+                                       "weight of the bloc's own leaning (2 x mean leaning - 1) in a "
+                                       "contractor's choice", "contractors", "assumption",
+                                       label="weight of the bloc's own leaning for a broker", level="advanced")
     contractor_sitout_utility: float = _p(0.0, -10.0, 10.0, "utility",
-                                          "utility of sitting the runoff out", "contractors",
+                                          "utility of sitting the runoff out", "contractors", "assumption",
                                           label="appeal of sitting out for a broker", level="advanced")
-    contractor_choice_noise: float = _p(0.5, 0.01, 10.0, "utility",
-                                        "temperature of the contractor's logit choice", "contractors",
-                                        label="randomness of a broker's choice", level='advanced')
-    broker_persuasion: float = _p(0.05, 0.0, 1.0, "fraction per day",
-                                  "daily pull of an aligned contractor on its bloc members' leanings",
-                                  "contractors",
-                                  label="broker's daily pull on the bloc's opinion", level='advanced')
 
     def replace(self, **changes: Any) -> Params:
         """Return a copy with ``changes`` applied; every name and value is checked."""
@@ -316,10 +373,10 @@ def parse_value(name: str, text: str) -> float | int:
 
 def markdown_table() -> str:
     """The parameter table for docs/ODD.md, generated from the specs."""
-    lines = ["| parameter | group | default | range | unit | meaning | source |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| parameter | label | level | group | default | range | unit | meaning | source |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for s in PARAM_SPECS:
-        lines.append(f"| `{s.name}` | {s.group} | {s.default} | [{s.low}, {s.high}] | {s.unit} "
-                     f"| {s.meaning} | {s.source} |")
+        lines.append(f"| `{s.name}` | {s.label} | {s.level} | {s.group} | {s.default} | [{s.low}, {s.high}] "
+                     f"| {s.unit} | {s.meaning} | {s.source} |")
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ import numpy as np
 from runoff_abm.model.params import Params
 from runoff_abm.model.scenario import Scenario
 
-__all__ = ["largest_remainder", "scaled_counts", "sector_table", "Population", "build_population"]
+__all__ = ["largest_remainder", "scaled_counts", "sector_table", "sector_stations", "assign_stations",
+           "bloc_visibility", "Population", "build_population"]
 
 
 def largest_remainder(weights, total: int) -> np.ndarray:
@@ -157,6 +158,101 @@ class Population:
     sector_sizes: np.ndarray
     bloc_sizes: np.ndarray    # (C,) scaled bloc sizes actually filled
     activists: np.ndarray     # (K_cand,) scaled activist counts actually filled
+    station: np.ndarray | None = None        # int32 (n,): polling station (global index)
+    station_sizes: np.ndarray | None = None  # (T,) members per station
+    station_sector: np.ndarray | None = None  # (T,) sector of each station
+    visibility: np.ndarray | None = None     # float64 (n,): own bloc's share of own station (0 if no bloc)
+
+
+def sector_stations(scn: Scenario, sizes: np.ndarray) -> np.ndarray:
+    """Polling stations per sector.
+
+    A sector's own ``stations`` if given; otherwise the rest of the scenario's ``stations`` total,
+    apportioned by share (largest remainder) with at least one per sector; with no total, one
+    station per sector (results counted only by sector: blocs are hidden). Capped at the sector's
+    member count, so that every station has a member (matters only for tiny member counts).
+    """
+    if not scn.sectors:
+        k = np.array([scn.stations or 1], dtype=np.int64)
+    else:
+        given = np.array([s.stations or 0 for s in scn.sectors], dtype=np.int64)
+        free = given == 0
+        k = given.copy()
+        if free.any():
+            if scn.stations is None:
+                k[free] = 1
+            else:
+                spare = scn.stations - int(given.sum()) - int(free.sum())
+                k[free] = 1 + largest_remainder([s.share for s, f in zip(scn.sectors, free, strict=True) if f], spare)
+    return np.minimum(k, np.maximum(np.asarray(sizes, dtype=np.int64), 1))
+
+
+def assign_stations(scn: Scenario, sector: np.ndarray, bloc: np.ndarray, sizes: np.ndarray,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Place every member in a polling station of its sector, blocs concentrated.
+
+    A sector's stations have equal sizes (largest remainder). Each contractor's members in the
+    sector (scenario order) go to its ``stations`` stations (default: the fewest that can hold
+    them: a bloc is a locality), those with the most room first, in proportion to their room;
+    members who do not fit go to the next stations with room. Everyone else fills the remaining
+    places at random. The visibility of a bloc member is its bloc's share of its station.
+
+    Returns:
+        (station, station_sizes, station_sector, visibility).
+    """
+    n = len(sector)
+    k = sector_stations(scn, sizes)
+    station = np.empty(n, dtype=np.int32)
+    st_sizes, st_sector = [], []
+    offset, start = 0, 0
+    specs = scn.contractors
+    for s, size in enumerate(np.asarray(sizes, dtype=np.int64)):
+        ids = np.arange(start, start + size)
+        start += size
+        if size == 0:
+            continue
+        kk = int(k[s])
+        caps = largest_remainder(np.ones(kk), int(size))
+        room = caps.copy()
+        local = np.full(size, -1, dtype=np.int64)
+        b = bloc[ids]
+        for c in np.unique(b[b >= 0]):
+            mine = np.flatnonzero(b == c)
+            want = len(mine)
+            h = specs[c].stations if specs[c].stations is not None else int(np.ceil(want * kk / size))
+            h = int(min(max(h, 1), kk))
+            order = np.argsort(-room, kind="stable")
+            chosen = order[:h]
+            counts = np.zeros(kk, dtype=np.int64)
+            fit = min(want, int(room[chosen].sum()))
+            if fit:
+                counts[chosen] = np.minimum(largest_remainder(room[chosen], fit), room[chosen])
+            while counts.sum() < want:  # overflow (and rounding against the caps): next stations with room
+                left = room - counts
+                j = int(np.argmax(left))
+                counts[j] += min(int(left[j]), want - int(counts.sum()))
+            room -= counts
+            local[mine] = rng.permutation(np.repeat(np.arange(kk), counts))
+        rest = np.flatnonzero(local < 0)
+        local[rest] = rng.permutation(np.repeat(np.arange(kk), room))
+        station[ids] = offset + local
+        st_sizes.append(caps)
+        st_sector.append(np.full(kk, s, dtype=np.int32))
+        offset += kk
+    station_sizes = np.concatenate(st_sizes) if st_sizes else np.zeros(0, dtype=np.int64)
+    station_sector = np.concatenate(st_sector) if st_sector else np.zeros(0, dtype=np.int32)
+    return station, station_sizes, station_sector, bloc_visibility(station, bloc)
+
+
+def bloc_visibility(station: np.ndarray, bloc: np.ndarray) -> np.ndarray:
+    """Each member's bloc's share of the member's polling station (0 for a member in no bloc):
+    how visible the bloc's vote is in the station's count."""
+    if len(station) == 0:
+        return np.zeros(0)
+    sizes = np.bincount(station)
+    key = station.astype(np.int64) * (int(bloc.max(initial=-1)) + 2) + (bloc.astype(np.int64) + 1)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return np.where(bloc >= 0, counts[inverse.reshape(-1)] / sizes[station], 0.0)
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray:
@@ -166,7 +262,7 @@ def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray
 
 
 def build_population(scn: Scenario, members: int, params: Params,
-                     rng: np.random.Generator) -> Population:
+                     rng: np.random.Generator, station_rng: np.random.Generator | None = None) -> Population:
     """Draw the members of a scenario scaled to ``members``.
 
     Args:
@@ -174,6 +270,8 @@ def build_population(scn: Scenario, members: int, params: Params,
         members: number of members to simulate (the roll, or fewer for speed).
         params: model parameters.
         rng: the initialisation stream.
+        station_rng: the stream that places members in polling stations (default: a fresh
+            generator seeded 0, for callers that do not care).
     """
     counts = scaled_counts(scn, members)
     sizes, table = sector_table(scn, counts, members)
@@ -239,13 +337,17 @@ def build_population(scn: Scenario, members: int, params: Params,
 
     # propensities: habit, less for orphaned voters, less own habit for bloc members
     voted = r1 != abst
-    mean_p = np.where(voted, params.habit_voter, params.habit_abstainer)
+    mean_p = np.where(voted, params.habit_voter, params.abstainer_reentry)
     orphan = voted & (r1 != a_idx) & (r1 != b_idx)
     mean_p = np.where(orphan, mean_p * (1 - params.orphan_demobilisation), mean_p)
     mean_p = np.where(bloc >= 0, mean_p * (1 - params.bloc_habit_discount), mean_p)
     propensity = _beta(rng, mean_p, params.propensity_concentration)
     susceptibility = _beta(rng, np.full(members, params.susceptibility_mean), 4.0)
 
+    station, station_sizes, station_sector, visibility = assign_stations(
+        scn, sector, bloc, sizes, station_rng if station_rng is not None else np.random.default_rng(0))
+
     return Population(r1=r1, sector=sector, bloc=bloc, camp=camp, leaning=leaning,
                       propensity=propensity, susceptibility=susceptibility, sector_sizes=sizes,
-                      bloc_sizes=bloc_sizes, activists=act_counts)
+                      bloc_sizes=bloc_sizes, activists=act_counts, station=station,
+                      station_sizes=station_sizes, station_sector=station_sector, visibility=visibility)

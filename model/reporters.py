@@ -4,7 +4,8 @@ Projected figures are expectations given today's state, computed analytically (n
     E[turnout]  = sum_i P_i / n
     E[votes_A]  = sum_i P_i * (c_i * [instruction_i = A] + (1 - c_i) * x_i)
 where P_i is the member's election-day turnout probability, x_i its leaning and c_i its
-contractor's compliance if the member is in the bloc of an active contractor (else 0).
+compliance (its contractor's, raised by its bloc's visibility at its polling station) if the
+member is in the bloc of an active contractor (else 0).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def projection(model) -> tuple[float, float, float]:
     st = model.state
     prob = model.engine.turnout_probability()
     active = model.engine.active_bloc()
-    comp = np.where(active, model.contractor_array("compliance")[st.bloc], 0.0)
+    comp = np.where(active, st.compliance, 0.0)
     to_a = np.where(active & (model.contractor_array("instruction")[st.bloc] == 0), 1.0, 0.0)
     pa = comp * to_a + (1 - comp) * st.leaning
     ea = float(np.sum(prob * pa))

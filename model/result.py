@@ -1,10 +1,12 @@
-"""The result of one run: votes, shares, turnout, winner, flows, sectors, blocs, daily series.
+"""The result of one run: votes, shares, turnout, winner, flows, sectors, blocs, daily series,
+and the decisions of candidates and contractors with the terms that decided them.
 
 A :class:`RunResult` is computed from the model's final state (every figure is counted from the
 members' votes) and carries its seed, member count, engine, parameters and package version, so
 any printed result can be reproduced. ``to_dict`` gives the JSON form of ``runoff run --json``;
 ``format_text`` the readable form (fitting 100 columns by default) and ``_repr_html_`` the
-notebook's (the key numbers and the projection by day as an inline SVG figure).
+notebook's (the key numbers and the projection by day as an inline SVG figure); the decisions
+section is :meth:`RunResult.format_decisions`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class RunResult:
     #: the parameter overrides the run was given (``run(..., name=value)``, ``--set``), beside
     #: :attr:`parameters`, the full resolved set
     overrides: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def shares(self) -> dict[str, float]:
@@ -127,9 +130,11 @@ class RunResult:
                          "instruction": model.finalists[c.instruction] if c.instruction >= 0 else "none",
                          "decided_day": c.decided_day, "members": len(idx),
                          "turnout": (va + vb) / len(idx) if len(idx) else float("nan"),
-                         f"votes_{a}": va, f"votes_{b}": vb})
+                         f"votes_{a}": va, f"votes_{b}": vb,
+                         "visibility": float(np.mean(st.visibility[idx])) if len(idx) else float("nan")})
         by_bloc = pd.DataFrame(brow, columns=["contractor", "patron", "sector", "status", "instruction",
-                                              "decided_day", "members", "turnout", f"votes_{a}", f"votes_{b}"])
+                                              "decided_day", "members", "turnout", f"votes_{a}", f"votes_{b}",
+                                              "visibility"])
         daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         obs = model.scenario.observed
         observed = None
@@ -143,7 +148,8 @@ class RunResult:
             turnout_votes=int(voted.sum()), flows=flows, by_sector=by_sector, by_bloc=by_bloc, daily=daily,
             events=list(model.event_log), observed=observed,
             round1={name: int(n) for name, n in zip(model.categories, np.bincount(st.r1, minlength=k), strict=True)},
-            rules={name: dict(rec) for name, rec in getattr(model, "rule_records", {}).items()})
+            rules={name: dict(rec) for name, rec in getattr(model, "rule_records", {}).items()},
+            decisions=[_json_ready(d) for d in model.decisions])
 
     # ------------------------------------------------------------------ output forms
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +175,7 @@ class RunResult:
             "by_sector": records(self.by_sector), "by_bloc": records(self.by_bloc),
             "daily": records(self.daily), "events": [{"day": d, "event": t} for d, t in self.events],
             "observed": self.observed, "parameters": self.parameters, "overrides": dict(self.overrides),
+            "decisions": self.decisions,
         }
 
     def format_text(self, title: str = "", *, rules: list[dict[str, Any]] | None = None,
@@ -263,7 +270,49 @@ class RunResult:
             out.append("Events")
             for d, text in self.events:
                 out += wrap(text, width, indent=f"  day {d}: ", subsequent=" " * (len(f"  day {d}: ")))
+        decisions = self.format_decisions(width)
+        if decisions:
+            out += ["", decisions]
         return "\n".join(out)
+
+    def format_decisions(self, width: int | None = WIDTH) -> str:
+        """The candidates' decisions in words, with the terms that decided them: for each
+        option its utility terms and probability, the offers standing and the base's objection
+        (empty if nobody decided). Contractors' decisions are summarised one line each.
+        Lines are filled to ``width`` columns (None: one line each)."""
+        out: list[str] = []
+        deep = " " * 8
+        for d in self.decisions:
+            how = "scripted by the scenario; the model's weighing at that moment" if d["how"] == "scripted" else \
+                "decided by the model"
+            if d["role"] == "candidate":
+                choice = "stays neutral" if d["choice"] == "neutral" else _third_person(d["choice"]) + (
+                    " and takes the deal" if d.get("deal") else "")
+                out += wrap(f"day {d['day']}: {d['who']} {choice} ({how}):", width, indent="  ", subsequent="    ")
+                for o in d.get("options", []):
+                    terms = ", ".join(f"{k} {v:+.2f}" for k, v in o["terms"].items()) or "no terms"
+                    out += wrap(f"{o['option']}: probability {o['probability']:.0%}, utility {o['utility']:+.2f} "
+                                f"= {terms}", width, indent="      ", subsequent=deep)
+                offers = d.get("offers") or {}
+                if offers:
+                    out += wrap("offers standing: " + "; ".join(
+                        f"{f} value {o['value']:g} x deliver {o['deliver']:g} (day {o['day']})"
+                        for f, o in offers.items()), width, indent="      ", subsequent=deep)
+                base = d.get("base") or {}
+                if base.get("objection"):
+                    out += wrap("base objects to endorsing: " + ", ".join(
+                        f"{f} {v:.2f}" for f, v in base["objection"].items()) + " (0 = nobody, 1 = the whole base)",
+                        width, indent="      ", subsequent=deep)
+            else:
+                opts = d.get("options") or []
+                odds = ", ".join(f"{o['option']} {o['probability']:.0%}" for o in opts)
+                waited = " before its patron declared" if d.get("waited_for_patron") is False else ""
+                out += wrap(f"day {d['day']}: contractor {d['who']} ({d['patron']}) {_third_person(d['choice'])}"
+                            f"{waited} ({'scripted' if d['how'] == 'scripted' else 'model'}"
+                            f"{'; ' + odds if odds else ''})", width, indent="  ", subsequent="      ")
+        if not out:
+            return ""
+        return "\n".join(["Decisions (who chose what, and the terms that decided it)"] + out)
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the key numbers beside the observed result, and the projection by day."""
@@ -311,6 +360,25 @@ def _lead(va: int, vb: int) -> tuple[str, str]:
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
+
+
+def _third_person(choice: str) -> str:
+    """``endorse X`` -> ``endorses X``, ``instruct X`` -> ``instructs X``, ``sit out`` -> ``sits out``."""
+    verb, _, rest = choice.partition(" ")
+    return f"{verb}s {rest}".strip()
+
+
+def _json_ready(v):
+    """A copy of a decision record with plain Python numbers (JSON-ready)."""
+    if isinstance(v, dict):
+        return {str(k): _json_ready(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_ready(x) for x in v]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
 
 
 def _plain(v):

@@ -2,7 +2,7 @@
 
 Every random draw of a run comes from a stream ``Streams(seed).get(*key)``: a PCG64 generator
 seeded by ``numpy.random.SeedSequence(seed, spawn_key=key)``. Keys name the purpose (``init``,
-``graph``, ``day``/d, ``event``/i, ``offer``/k/d, ``election``), so adding a draw in one place
+``graph``, ``day``/d, ``event``/i, ``decision``/k/d, ``deal``/k/d, ``stations``, ``election``), so adding a draw in one place
 never shifts the draws of another, and both engines see the same numbers. Mesa's own
 ``model.rng`` / ``model.random`` are seeded with the same master seed (the model's code draws
 nothing from them). Replicates get independent master seeds from ``replicate_seeds``.
@@ -16,7 +16,7 @@ from runoff_abm.model.inputs import parse_seed
 
 __all__ = ["Streams", "resolve_seed", "replicate_seeds"]
 
-_PURPOSE = {"init": 1, "graph": 2, "day": 3, "event": 4, "election": 5, "offer": 6}
+_PURPOSE = {"init": 1, "graph": 2, "day": 3, "event": 4, "election": 5, "decision": 6, "deal": 7, "stations": 8}
 
 
 def resolve_seed(seed) -> int:

@@ -1,9 +1,11 @@
 """``RunoffModel``: a party-leadership runoff between round 1 (day 0) and election day.
 
 Builds members, activists, contractors and candidates from a scenario on a seeded influence
-graph, reproduces round 1 exactly, steps one campaign day at a time (events; offers; activist
-contagion; canvassing; contractors' bargaining and persuasion; social influence; turnout drift)
-and holds the runoff on election day. The process schedule and every equation are in
+graph, places members in polling stations, reproduces round 1 exactly, steps one campaign day
+at a time (events; eliminated candidates' decisions; contractors' decisions; activist
+contagion; canvassing; social influence; turnout drift) and holds the runoff on election day.
+Every decision of a candidate or a contractor is recorded with the utility terms that made it
+(``model.decisions``, ``RunResult.decisions``). The process schedule and every equation are in
 ``docs/ODD.md``; the member rules are the named methods of :mod:`runoff_abm.agents` (reference engine) and
 their array form in :mod:`runoff_abm.model.engine` (default engine), which give identical results.
 """
@@ -25,13 +27,33 @@ from runoff_abm.model.events import ActivistsDefect
 from runoff_abm.model.inputs import parse_members
 from runoff_abm.model.network import Edges, build_edges, to_networkx
 from runoff_abm.model.params import Params
-from runoff_abm.model.population import build_population, largest_remainder
+from runoff_abm.model.population import bloc_visibility, build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, resolve_rules
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
-__all__ = ["RunoffModel", "MemberState"]
+__all__ = ["RunoffModel", "MemberState", "describe_decision"]
+
+
+def describe_decision(d: dict[str, Any]) -> str:
+    """One sentence for a decision record: who chose what, how, and the odds it faced."""
+    how = "scripted by the scenario" if d["how"] == "scripted" else "by the model"
+    choice = d["choice"]
+    if d["role"] == "candidate":
+        head = f"{d['who']} stays neutral" if choice == "neutral" else f"{d['who']} decides to {choice}"
+        if d.get("deal"):
+            head += " and takes the deal"
+    else:
+        head = f"contractor {d['who']} ({d['patron']}) decides to {choice}"
+        if d.get("waited_for_patron") is False:
+            head += " before its patron declared"
+    opts = d.get("options") or []
+    if not opts:
+        return f"{head} ({how})"
+    odds = ", ".join(f"{o['option']} {o['probability']:.0%}" for o in opts)
+    verb = "the model's odds were" if d["how"] == "scripted" else "odds"
+    return f"{head} ({how}; {verb}: {odds})"
 
 
 def _release_mesa_registry(model) -> None:
@@ -54,6 +76,9 @@ class MemberState:
     propensity: np.ndarray
     susceptibility: np.ndarray
     vote: np.ndarray  # int8: -1 abstained/not yet, 0 = finalist A, 1 = finalist B
+    station: np.ndarray | None = None      # int32: polling station (constant)
+    visibility: np.ndarray | None = None   # float64: own bloc's share of own station (constant)
+    compliance: np.ndarray | None = None   # float64: chance to vote as instructed (0 outside blocs; constant)
 
 
 class RunoffModel(mesa.Model):
@@ -117,11 +142,12 @@ class RunoffModel(mesa.Model):
         self.event_log: list[tuple[int, str]] = []
 
         # population and graph
-        pop = build_population(scn, self.n, self.params, self.streams.get("init"))
+        pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
         self.state = MemberState(r1=pop.r1, sector=pop.sector, bloc=pop.bloc, camp=pop.camp,
                                  leaning=pop.leaning, propensity=pop.propensity,
                                  susceptibility=pop.susceptibility,
-                                 vote=np.full(self.n, -1, dtype=np.int8))
+                                 vote=np.full(self.n, -1, dtype=np.int8), station=pop.station,
+                                 visibility=pop.visibility, compliance=np.zeros(self.n))
         self.population = pop
         if graph is None:
             self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
@@ -133,15 +159,25 @@ class RunoffModel(mesa.Model):
         self._graph = None
 
         # agents
-        self.candidates = [Candidate(self, k, c.name, c.votes, c.finalist, c.full_name)
-                           for k, c in enumerate(scn.candidates)]
+        self.decisions: list[dict[str, Any]] = []
+        scripted = {ev.by for ev in scn.events if getattr(ev, "declares", False)}
+        last = self.election_day - 1
+        self.candidates = []
+        for k, c in enumerate(scn.candidates):
+            day = self.params.consult_days if c.consult_days is None else c.consult_days
+            self.candidates.append(Candidate(
+                self, k, c.name, c.votes, c.finalist, c.full_name,
+                affinity=(c.affinity.get(scn.finalists[0], 0.0), c.affinity.get(scn.finalists[1], 0.0)),
+                deliver=1.0 if c.deliver is None else c.deliver, decision_day=min(day, last),
+                scripted=c.name in scripted))
         self.contractors = []
         for c, spec in enumerate(scn.contractors):
             comp = self.params.contractor_compliance if spec.compliance is None else spec.compliance
             cap = self.params.contractor_capacity if spec.capacity is None else spec.capacity
-            self.contractors.append(Contractor(
-                self, c, spec.name, names.index(spec.patron), spec.sector, comp, cap,
-                np.flatnonzero(pop.bloc == c)))
+            auto = self.params.broker_autonomy if spec.autonomy is None else spec.autonomy
+            self.contractors.append(Contractor(self, c, spec.name, names.index(spec.patron), spec.sector,
+                                               comp, cap, np.flatnonzero(pop.bloc == c), autonomy=auto))
+        self.refresh_blocs()
         self._members: list[Member] | None = None  # materialised on first use (see `members`)
         for a in np.flatnonzero(pop.camp >= 0):
             side = self.side_of[pop.camp[a]]
@@ -198,10 +234,21 @@ class RunoffModel(mesa.Model):
                                       self.categories, [c.name for c in self.contractors], self.state.bloc)
         return self._graph
 
+    def refresh_blocs(self) -> None:
+        """Derive each contractor's member list, each member's visibility (its bloc's share of
+        its polling station) and compliance from ``state.bloc`` and ``state.station`` (at
+        initialisation, and after a unit test rewrites who is in which bloc or station)."""
+        st = self.state
+        st.visibility = bloc_visibility(st.station, st.bloc)
+        st.compliance = np.zeros(self.n)
+        for c in self.contractors:
+            c.members = np.flatnonzero(st.bloc == c.index)
+            st.compliance[c.members] = c.member_compliance(st.visibility[c.members])
+
     def contractor_array(self, attr: str) -> np.ndarray:
         """One attribute of every contractor as an array, plus a sentinel last entry for
-        "no contractor" (instruction -1, compliance 0, capacity 0), so that the member array
-        ``state.bloc`` (-1 = none) indexes it directly."""
+        "no contractor" (instruction -1, otherwise 0), so that the member array ``state.bloc``
+        (-1 = none) indexes it directly."""
         if attr == "instruction":
             return np.array([c.instruction for c in self.contractors] + [-1], dtype=np.int64)
         return np.array([getattr(c, attr) for c in self.contractors] + [0.0], dtype=np.float64)
@@ -216,6 +263,11 @@ class RunoffModel(mesa.Model):
 
     def log(self, text: str) -> None:
         self.event_log.append((self.day, text))
+
+    def record_decision(self, decision: dict[str, Any]) -> None:
+        """Record a candidate's or contractor's decision (with its terms) and log it in words."""
+        self.decisions.append(decision)
+        self.log(describe_decision(decision))
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -249,23 +301,22 @@ class RunoffModel(mesa.Model):
         rng = self.streams.get("day", d)
         u_canvass = rng.random(self.engine.n_activist_ties)
         u_contagion = rng.random((2, len(self.engine.act_ids)))
-        u_contractor = rng.random((2, len(self.contractors)))
-        u_candidate = rng.random(len(self.candidates))
+        u_contractor = rng.random((4, len(self.contractors)))
+        u_candidate = rng.random((3, len(self.candidates)))
 
         for i, ev in enumerate(self.scenario.events):
             if ev.active_on(d):
                 self.apply_event(i, ev)
-        self.candidates_consider_offers(u_candidate)
+        self.candidates_decide(u_candidate)
+        last = d == self.election_day - 1
+        for c in self.contractors:
+            c.bargain(float(u_contractor[0][c.index]), [float(x) for x in u_contractor[1:, c.index]], last)
         switches = self.engine.contagion(u_contagion)
         for a, new in switches:
             self.join_camp(a, new)
         if switches:
             self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
         self.engine.canvass(u_canvass)
-        last = d == self.election_day - 1
-        for c in self.contractors:
-            c.bargain(float(u_contractor[0][c.index]), float(u_contractor[1][c.index]), last)
-        self.engine.persuade()
         self.engine.influence()
         self.engine.turnout_drift()
 
@@ -280,9 +331,12 @@ class RunoffModel(mesa.Model):
         """Apply scenario event number ``i`` (its kind's ``apply``; ``docs/ODD.md``, *events*)."""
         ev.apply(self, i)
 
-    def endorse(self, by: str, side: int, strength: float, rng: np.random.Generator) -> None:
+    def endorse(self, by: str, side: int, strength: float, rng: np.random.Generator, *, scripted: bool = False,
+                why: dict[str, Any] | None = None) -> None:
         """``by`` endorses finalist ``side``: its voters (or reached members), activists and
-        contractors respond by the rules in ``docs/ODD.md``."""
+        contractors respond by the rules in ``docs/ODD.md``. A candidate's endorsement of a
+        finalist whose offer stands makes the deal (:meth:`make_deal`); ``scripted`` marks a
+        scenario's declaration (history), ``why`` the explanation of a model decision."""
         st = self.state
         names = [c.name for c in self.candidates]
         target = self.candidates[self.finalist_index[side]]
@@ -291,10 +345,18 @@ class RunoffModel(mesa.Model):
             if cand.status != UNDECLARED:
                 self.log(f"{by}'s endorsement of {target.name} is void: {by} already {cand.status}")
                 return
-            cand.status, cand.endorsed, cand.strength = ENDORSED, side, strength
+            if why is None:  # a scripted declaration: what the model would have weighed, for the record
+                why = cand.explain()
+            deal = cand.offers[side] is not None
+            cand.status, cand.endorsed, cand.strength, cand.decided_day = ENDORSED, side, strength, self.day
             cand.endorsements_given.append((self.day, target.name, strength))
+            self.record_decision({"day": self.day, "who": by, "role": "candidate",
+                                  "choice": f"endorse {target.name}", "how": "scripted" if scripted else "model",
+                                  "deal": deal, **why})
             reached = np.flatnonzero(st.r1 == cand.index)
             u_follow = rng.random(len(self.engine.act_ids))
+            if deal:  # the offerer's own camp objects before the partner's activists arrive
+                self.make_deal(cand, side)
             for k, a in enumerate(self.engine.act_ids):
                 if st.camp[a] == cand.index and u_follow[k] < strength * self.params.activist_follow:
                     self.join_camp(int(a), self.finalist_index[side])
@@ -308,15 +370,94 @@ class RunoffModel(mesa.Model):
         self.engine.endorse_members(reached, strength, side)
         self.log(f"{by} endorses {target.name} (strength {strength:g}; reaches {len(reached)} members)")
 
-    def declare_neutral(self, by: str) -> None:
+    def declare_neutral(self, by: str, *, scripted: bool = False, why: dict[str, Any] | None = None) -> None:
+        """Eliminated candidate ``by`` declares neutrality: its voters get no cue (no effect on
+        them beyond the loss of their candidate); its contractors decide without its word."""
         cand = next(c for c in self.candidates if c.name == by)
         if cand.status != UNDECLARED:
             self.log(f"{by}'s declaration of neutrality is void: {by} already {cand.status}")
             return
-        cand.status = NEUTRAL
-        self.engine.neutral_members(np.flatnonzero(self.state.r1 == cand.index),
-                                    self.params.neutral_demobilisation)
+        if why is None:
+            why = cand.explain()
+        cand.status, cand.decided_day = NEUTRAL, self.day
+        self.record_decision({"day": self.day, "who": by, "role": "candidate", "choice": "neutral",
+                              "how": "scripted" if scripted else "model", "deal": False, **why})
         self.log(f"{by} declares neutrality")
+
+    def candidates_decide(self, u: np.ndarray) -> None:
+        """Each undeclared eliminated candidate whose declaration is not scripted decides on its
+        decision day (draws ``u[:, k]``, one per option; its endorsement's activist draws from
+        stream ``("decision", k, day)``)."""
+        for cand in self.candidates:
+            if cand.status != UNDECLARED or cand.scripted or self.day < cand.decision_day:
+                continue
+            side, why = cand.decide([float(x) for x in u[:, cand.index]])
+            if side >= 0:
+                self.endorse(cand.name, side, 1.0, self.streams.get("decision", cand.index, self.day), why=why)
+            else:
+                self.declare_neutral(cand.name, why=why)
+
+    def make_offer(self, side: int, target: str, value: float, backlash: float, day: int) -> None:
+        """Finalist ``side`` offers ``target`` (an eliminated candidate or a contractor) a deal."""
+        by = self.finalists[side]
+        stands = False
+        for c in self.contractors:
+            if c.name == target:
+                stands = c.receive_offer(side, value, day)
+        for cand in self.candidates:
+            if cand.name == target:
+                stands = cand.receive_offer(side, value, backlash, day)
+        deliver = self.candidates[self.finalist_index[side]].deliver
+        if stands:
+            self.log(f"{by} offers {target} a deal (value {value:g}; {by} can deliver {deliver:.0%} of it)")
+        else:
+            self.log(f"{by}'s offer to {target} comes too late: {target} has decided")
+
+    def make_deal(self, cand: Candidate, side: int) -> None:
+        """``cand`` takes finalist ``side``'s standing offer: the deal binds its contractors'
+        terms (:meth:`Contractor.offer_term`) and costs the offerer its objectors: a ``backlash``
+        share of its activists (lowest keys of stream ``("deal", k, day)``) defect to the rival,
+        and each of its round-1 voters who is not an activist objects with probability
+        ``backlash`` and loses its cue (propensity x (1 - orphan_demobilisation))."""
+        cand.deal = side
+        offer = cand.offers[side]
+        backlash = offer["backlash"]
+        offerer, rival = self.finalist_index[side], self.finalist_index[1 - side]
+        self.log(f"{cand.name} takes {self.finalists[side]}'s deal (value {offer['value']:g})")
+        if backlash <= 0:
+            return
+        rng = self.streams.get("deal", cand.index, self.day)
+        acts = self.engine.act_ids
+        keys_act = rng.random(len(acts))
+        keys_mem = rng.random(self.n)
+        st = self.state
+        eligible = np.flatnonzero(st.camp[acts] == offerer)
+        count = int(round(backlash * len(eligible)))
+        movers = eligible[np.argsort(keys_act[eligible], kind="stable")][:count]
+        for k in movers:
+            self.join_camp(int(acts[k]), rival)
+        cooled = np.flatnonzero((st.r1 == offerer) & (st.camp < 0) & (keys_mem < backlash))
+        self.engine.cool_members(cooled, self.params.orphan_demobilisation)
+        self.log(f"backlash against {self.finalists[side]}'s deal with {cand.name}: {len(movers)} of its "
+                 f"activists defect to {self.finalists[1 - side]}, {len(cooled)} of its voters lose their cue")
+
+    def appeal(self, side: int, target: str, strength: float, reach: float, rng: np.random.Generator) -> None:
+        """Finalist ``side`` appeals to ``target``'s round-1 voters: each is reached with
+        probability ``reach`` (one draw per member) and moves as under an endorsement of
+        ``strength``."""
+        k = [c.name for c in self.candidates].index(target)
+        reached = np.flatnonzero((self.state.r1 == k) & (rng.random(self.n) < reach))
+        self.engine.endorse_members(reached, strength, side)
+        self.log(f"{self.finalists[side]} appeals to {target}'s voters: decide for yourselves "
+                 f"(reaches {len(reached)} members)")
+
+    def change_affinity(self, target: str, side: int, delta: float, text: str) -> None:
+        """Eliminated candidate ``target``'s affinity with finalist ``side`` moves by ``delta``
+        (kept in -1..1); it matters only before the candidate decides."""
+        cand = next(c for c in self.candidates if c.name == target)
+        cand.affinity[side] = float(min(1.0, max(-1.0, cand.affinity[side] + delta)))
+        late = "" if cand.status == UNDECLARED else f" (after {target} decided: no effect)"
+        self.log(f"{text}: affinity now {cand.affinity[side]:+.2f}{late}")
 
     def defect_activists(self, i: int, ev: ActivistsDefect) -> None:
         """Move today's allotment of ``ev.source``'s activists (lowest seeded keys first)."""
@@ -337,13 +478,6 @@ class RunoffModel(mesa.Model):
             self.join_camp(int(acts[k]), tgt)
         if count:
             self.log(f"{len(movers)} of {ev.source}'s activists move to {ev.target}")
-
-    def candidates_consider_offers(self, u: np.ndarray) -> None:
-        for cand in self.candidates:
-            side = cand.consider_offers(float(u[cand.index]))
-            if side >= 0:
-                self.log(f"{cand.name} accepts {self.finalists[side]}'s offer")
-                self.endorse(cand.name, side, cand.offers[side], self.streams.get("offer", cand.index, self.day))
 
     # ------------------------------------------------------------------ housekeeping
     def release(self) -> None:

@@ -38,7 +38,9 @@ __all__ = [
 # --------------------------------------------------------------------------- data classes
 @dataclass(frozen=True)
 class CandidateSpec:
-    """A round-1 candidate: name, votes, whether a finalist, activists, leaning of its voters."""
+    """A round-1 candidate: name, votes, whether a finalist, activists, leaning of its voters; for
+    an eliminated candidate its affinity with each finalist and its own consultation window; for
+    a finalist its credible capacity to deliver what it offers."""
 
     name: str
     votes: int
@@ -46,6 +48,9 @@ class CandidateSpec:
     activists: int = 0
     lean: float = 0.5
     full_name: str = ""
+    affinity: dict[str, float] = field(default_factory=dict)  # eliminated: finalist -> [-1, 1]
+    deliver: float | None = None       # finalist: chance it can deliver what it offers (None = 1)
+    consult_days: int | None = None    # eliminated: its decision day (None = parameter consult_days)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class SectorSpec:
     turnout: float | None = None
     votes: dict[str, float] | None = None
     description: str = ""
+    stations: int | None = None        # polling stations of the sector (None = share of the total)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class ContractorSpec:
     sector: str | None = None
     compliance: float | None = None
     capacity: float | None = None
+    autonomy: float | None = None      # daily chance of deciding before its patron (None = parameter)
+    stations: int | None = None        # polling stations its bloc votes in (None = the fewest that hold it)
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class Scenario:
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
+    stations: int | None = None        # polling stations on the roll (None = one per sector)
     path: str = "<memory>"
 
     @property
@@ -190,16 +199,21 @@ class Scenario:
             "name": self.name, "title": self.title, "description": self.description, "roll": self.roll,
             "election_day": self.election_day, "finalists": list(self.finalists),
             "round1": {"blank": self.blank, "abstained": self.abstained},
-            "candidates": [{"name": c.name, "full_name": c.full_name, "votes": c.votes, "activists": c.activists,
-                            "lean": c.lean} for c in self.candidates],
+            "candidates": [opt({"name": c.name, "full_name": c.full_name, "votes": c.votes, "activists": c.activists,
+                                "lean": c.lean}, affinity=dict(c.affinity) or None, deliver=c.deliver,
+                               consult_days=c.consult_days) for c in self.candidates],
         }
+        if self.stations is not None:
+            out["stations"] = self.stations
         if self.sectors:
             out["sectors"] = [opt({"name": s.name, "share": s.share, "lean": s.lean, "description": s.description},
-                                  turnout=s.turnout, votes=None if s.votes is None else dict(s.votes))
+                                  turnout=s.turnout, votes=None if s.votes is None else dict(s.votes),
+                                  stations=s.stations)
                               for s in self.sectors]
         if self.contractors:
             out["contractors"] = [opt({"name": c.name, "patron": c.patron, "bloc": c.bloc}, sector=c.sector,
-                                      compliance=c.compliance, capacity=c.capacity) for c in self.contractors]
+                                      compliance=c.compliance, capacity=c.capacity, autonomy=c.autonomy,
+                                      stations=c.stations) for c in self.contractors]
         if self.institutions:
             out["institutions"] = [{"name": i.name, "sectors": list(i.sectors), "reach": i.reach}
                                    for i in self.institutions]
@@ -667,6 +681,7 @@ _TOP = {
     "base": "a scenario this one modifies (its top-level fields are inherited unless given here)",
     "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
     "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' } (run only with --trust-rules)",
+    "stations": "polling stations on the roll (apportioned to sectors by size unless a sector gives its own)",
 }
 
 
@@ -690,7 +705,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
     cands_raw = []
     for i, c in enumerate(raw_cands):
         r = TableReader(c, f"candidates[{i}]", source,
-                        {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": ""})
+                        {"name": "", "full_name": "", "votes": "", "activists": "", "lean": "", "finalist": "",
+                         "affinity": "eliminated: { FINALIST = -1..1 }", "deliver": "finalist: 0..1",
+                         "consult_days": "eliminated: its decision day"})
         cands_raw.append(r)
     names: dict[str, int] = {}  # name -> index (ordered)
     for r in cands_raw:
@@ -708,10 +725,22 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
     for r, n in zip(cands_raw, names, strict=True):
         if r.has("finalist") and r.bool("finalist") != (n in finalists):
             r.fail("finalist", f"contradicts top-level finalists = {clean_text(finalists)}")
+        finalist = n in finalists
+        if finalist and (r.has("affinity") or r.has("consult_days")):
+            r.fail("affinity" if r.has("affinity") else "consult_days",
+                   "only for an eliminated candidate (a finalist does not decide whom to endorse)")
+        if not finalist and r.has("deliver"):
+            r.fail("deliver", "only for a finalist (its credible capacity to deliver what it offers)")
+        affinity = {}
+        if r.has("affinity"):
+            at = TableReader(r.table_of("affinity"), f"{r.path}.affinity", source, {f: "" for f in finalists})
+            affinity = {k: at.float(k, low=-1, high=1) for k in at.table}
         candidates.append(CandidateSpec(
-            name=n, votes=r.int("votes", required=True, low=0), finalist=n in finalists,
+            name=n, votes=r.int("votes", required=True, low=0), finalist=finalist,
             activists=r.int("activists", default=0, low=0), lean=r.float("lean", default=0.5, low=0, high=1),
-            full_name=r.str("full_name", default=n)))
+            full_name=r.str("full_name", default=n), affinity=affinity,
+            deliver=r.float("deliver", default=None, low=0, high=1),
+            consult_days=r.int("consult_days", default=None, low=1, high=election_day - 1)))
 
     r1 = TableReader(top.table_of("round1"), "round1", source,
                      {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
@@ -733,7 +762,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
     sector_names: dict[str, int] = {}
     for i, s in enumerate(top.list("sectors", most=limits.max_sectors, what="sectors")):
         r = TableReader(s, f"sectors[{i}]", source,
-                        {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": ""})
+                        {"name": "", "share": "", "lean": "", "turnout": "", "votes": "", "description": "",
+                         "stations": "polling stations of the sector"})
         sname = r.name("name", "sector", limits.max_name_length, reserved=False)
         if sname in sector_names:
             r.fail("name", f"duplicate sector {clean_text(sname)}")
@@ -748,11 +778,20 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
             name=sname, share=r.float("share", required=True, low=0, high=1, open_low=True),
             lean=r.float("lean", default=0.5, low=0, high=1),
             turnout=r.float("turnout", default=None, low=0, high=1), votes=votes,
-            description=r.str("description", default="", multiline=True)))
+            description=r.str("description", default="", multiline=True),
+            stations=r.int("stations", default=None, low=1)))
     if sectors:
         total = math.fsum(s.share for s in sectors)
         if abs(total - 1.0) > 1e-3:
             top.fail("sectors", f"sector shares add up to {total:.4f}; they must add up to 1")
+    stations = top.int("stations", default=None, low=1)
+    if stations is not None:
+        given = [s.stations for s in sectors if s.stations is not None]
+        rest = len(sectors) - len(given)
+        if sum(given) + rest > stations or (rest == 0 and sectors and sum(given) != stations):
+            top.fail("stations", f"{stations} does not add up with the sectors' own stations ({sum(given)} "
+                     f"given, {rest} sector(s) without): the total must be the sum of the sectors' stations, "
+                     "with at least one for each sector that gives none")
 
     # contractors
     contractors = []
@@ -760,7 +799,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
     blocs = dict.fromkeys(names, 0)
     for i, c in enumerate(top.list("contractors", most=limits.max_contractors, what="contractors")):
         r = TableReader(c, f"contractors[{i}]", source,
-                        {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": ""})
+                        {"name": "", "patron": "", "bloc": "", "sector": "", "compliance": "", "capacity": "",
+                         "autonomy": "daily chance of deciding before its patron",
+                         "stations": "polling stations its bloc votes in"})
         cname = r.name("name", "contractor", limits.max_name_length)
         if cname in contractor_names or cname in names:
             r.fail("name", f"duplicate name {clean_text(cname)}; contractor names must be unique and differ "
@@ -770,7 +811,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
             name=cname, patron=r.str("patron", required=True, choices=names),
             bloc=r.int("bloc", required=True, low=1),
             sector=_contractor_sector(r, sector_names),
-            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1))
+            compliance=r.float("compliance", low=0, high=1), capacity=r.float("capacity", low=0, high=1),
+            autonomy=r.float("autonomy", low=0, high=1), stations=r.int("stations", default=None, low=1))
         blocs[spec.patron] += spec.bloc
         contractors.append(spec)
     for i, cand in enumerate(candidates):
@@ -872,7 +914,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
         candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
         institutions=tuple(institutions), parameters=params, observed=observed,
         title=top.str("title", default=name), description=top.str("description", default="", multiline=True),
-        sources=dict(srcs), rules=rules, path=source)
+        sources=dict(srcs), rules=rules, stations=stations, path=source)
 
     # events
     raw_events = top.list("events", most=limits.max_events, what="events")

@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from runoff_abm.model.api import run
-from runoff_abm.model.events import Endorse
+from runoff_abm.model.events import Endorse, Neutral
 from runoff_abm.model.influence import BoundedConfidence
 from runoff_abm.model.network import Edges
 from runoff_abm.model.present import WIDTH, wrap
@@ -101,8 +101,10 @@ def leader_wins_two_in_three(quick: bool = False) -> Check:
 
 def endorsement_effect_modest(quick: bool = False) -> Check:
     n, members = _size(quick)
-    base = load_scenario("labor-2011-no-events")
-    endorsed = base.with_events([Endorse(day=5, by="Herzog", target="Peretz", strength=1.0)])
+    # both arms script Herzog's declaration (otherwise he decides by the model in the baseline)
+    no_events = load_scenario("labor-2011-no-events")
+    base = no_events.with_events([Neutral(day=5, by="Herzog")])
+    endorsed = no_events.with_events([Endorse(day=5, by="Herzog", target="Peretz", strength=1.0)])
     direct = dict(activist_follow=0.0, contractor_endorse_weight=0.0)
     follow = dict(activist_follow=1.0, contractor_endorse_weight=10.0)
 

@@ -77,17 +77,17 @@ def tiny_scenario(**changes):
 
 
 def rebuild(model, *, r1=None, camp=None, bloc=None, leaning=None, propensity=None,
-            susceptibility=None):
+            susceptibility=None, station=None):
     """Overwrite member state arrays of ``model`` and rebuild its engine (which caches the
-    activist list) and its contractors' member lists, so a unit test controls who is who."""
+    activist list), its contractors' member lists and the members' visibility and compliance,
+    so a unit test controls who is who (and who votes where)."""
     st = model.state
     for name, value in (("r1", r1), ("camp", camp), ("bloc", bloc), ("leaning", leaning),
-                        ("propensity", propensity), ("susceptibility", susceptibility)):
+                        ("propensity", propensity), ("susceptibility", susceptibility), ("station", station)):
         if value is not None:
             arr = getattr(st, name)
             setattr(st, name, np.asarray(value, dtype=arr.dtype))
-    for c in model.contractors:
-        c.members = np.flatnonzero(st.bloc == c.index)
+    model.refresh_blocs()
     for i, agent in enumerate(model.members):
         wanted = Activist if st.camp[i] >= 0 else Member
         if type(agent) is not wanted:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-CASES = {"labor-2011": "labor-2011", "labor-2011-herzog-endorses-yachimovich": "labor-2011-herzog-endorses-yachimovich"}
+CASES = {name: name for name in ("labor-2011", "labor-2011-herzog-endorses-yachimovich", "labor-2011-endogenous")}
 MEMBERS, SEED = 2000, 7
 
 

@@ -200,7 +200,7 @@ def test_describe_shows_the_event_timeline(workdir):
     out = ok(run_cli("describe", "labor-2011", cwd=workdir))
     timeline = [line for line in section(out, "Event timeline") if line.startswith("  day ")]
     days = [int(line.split()[1].rstrip(":")) for line in timeline]
-    assert sorted(set(days)) == [2, 5, 7, 8, 9]
+    assert sorted(set(days)) == [1, 2, 5, 7, 8, 9]
     assert days == sorted(days)
     assert timeline[-1].strip() == "day 9: runoff"
     assert any("Herzog declares neutrality" in line for line in timeline)

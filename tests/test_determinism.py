@@ -84,13 +84,35 @@ def test_no_global_random_state_is_used():
 
 ALL_EVENT_KINDS = [
     {"kind": "offer", "day": 1, "by": "Yachimovich", "to": "herzog-moshav", "value": 0.8},
-    {"kind": "offer", "day": 1, "by": "Peretz", "to": "Mitzna", "value": 0.5},
+    {"kind": "offer", "day": 1, "by": "Peretz", "to": "Mitzna", "value": 0.5, "backlash": 0.2},
+    {"kind": "insult", "day": 1, "by": "Yachimovich", "to": "Mitzna", "amount": 0.4},
+    {"kind": "praise", "day": 2, "by": "Peretz", "to": "Mitzna", "amount": 0.6},
+    {"kind": "appeal", "day": 2, "by": "Yachimovich", "to": "Herzog", "strength": 0.4, "reach": 0.6},
     {"kind": "activists_defect", "day": 1, "until": 3, "from": "Mitzna", "to": "Yachimovich", "share": 0.4},
     {"kind": "contractor_realign", "day": 2, "contractor": "herzog-druze", "to": "Yachimovich"},
     {"kind": "contractor_realign", "day": 3, "patron": "Peretz", "to": "none"},
     {"kind": "neutral", "day": 4, "by": "Herzog"},
     {"kind": "endorse", "day": 5, "by": "Kibbutz Movement", "for": "Peretz", "strength": 0.7},
 ]
+
+
+def test_all_event_kinds_are_exercised():
+    from runoff_abm.model.events import EVENT_KINDS
+
+    assert {e["kind"] for e in ALL_EVENT_KINDS} == set(EVENT_KINDS)
+
+
+def _deal_taken():
+    """Mitzna decides by the model with a deal on offer whose acceptance is near certain, so the
+    backlash path (stream "deal") runs in both engines."""
+    from runoff_abm.model.events import parse_event
+
+    scn = load_scenario("labor-2011-no-events")
+    evs = [parse_event(e, scn, f"events[{i}]") for i, e in enumerate([
+        {"kind": "offer", "day": 1, "by": "Peretz", "to": "Mitzna", "value": 1.0, "backlash": 0.3},
+        {"kind": "praise", "day": 1, "by": "Peretz", "to": "Mitzna", "amount": 1.0},
+        {"kind": "neutral", "day": 2, "by": "Herzog"}])]
+    return scn.with_events(evs)
 
 
 def _all_kinds():
@@ -101,12 +123,13 @@ def _all_kinds():
     return scn.with_events(evs)
 
 
-@pytest.mark.parametrize("scenario", builtin_names() + ["all-kinds"])
+@pytest.mark.parametrize("scenario", builtin_names() + ["all-kinds", "deal-taken"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_engines_give_identical_runs(scenario, seed):
-    scn = _all_kinds() if scenario == "all-kinds" else load_scenario(scenario)
-    a = RunoffModel(scenario=scn, seed=seed, members=2500, engine="array")
-    b = RunoffModel(scenario=scn, seed=seed, members=2500, engine="agents")
+    scn = {"all-kinds": _all_kinds, "deal-taken": _deal_taken}.get(scenario, lambda: load_scenario(scenario))()
+    params = {"consult_days": 3, "base_objection_weight": 0.0} if scenario == "deal-taken" else {}
+    a = RunoffModel(scenario=scn, seed=seed, members=2500, engine="array", **params)
+    b = RunoffModel(scenario=scn, seed=seed, members=2500, engine="agents", **params)
     ra, rb = a.run(), b.run()
     assert np.array_equal(a.state.vote, b.state.vote)
     assert np.array_equal(a.state.leaning, b.state.leaning)
@@ -115,3 +138,6 @@ def test_engines_give_identical_runs(scenario, seed):
     assert ra.daily.equals(rb.daily)
     assert ra.events == rb.events
     assert ra.by_bloc.equals(rb.by_bloc)
+    assert ra.decisions == rb.decisions
+    if scenario == "deal-taken":
+        assert any("backlash" in t for _, t in ra.events)

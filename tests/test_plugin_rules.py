@@ -40,9 +40,14 @@ def rules_file(tmp_path):
     return p
 
 
+# bloc members who comply with an active contractor vote as instructed whatever the choice rule
+# says; with compliance switched off the rule decides every ballot
+NO_COMPLIANCE = {"contractor_compliance": 0.0, "monitoring": 0.0}
+
+
 def test_choice_rule_changes_exactly_what_it_should(rules_file):
-    base = run("labor-2011", seed=3, members=8000)
-    clan = run("labor-2011", seed=3, members=8000, rules={"choice": f"{rules_file}:clan_vote"})
+    base = run("labor-2011", seed=3, members=8000, **NO_COMPLIANCE)
+    clan = run("labor-2011", seed=3, members=8000, rules={"choice": f"{rules_file}:clan_vote"}, **NO_COMPLIANCE)
     b, c = base.by_sector.set_index("sector"), clan.by_sector.set_index("sector")
     assert c.loc["arab", "share_Yachimovich"] == 0.0 < b.loc["arab", "share_Yachimovich"]
     assert c.loc["druze", "share_Yachimovich"] == 0.0
@@ -69,7 +74,8 @@ def test_a_python_function_can_be_passed_directly():
 
 
 def test_rule_named_in_a_scenario_file_runs_only_when_trusted_relative_to_it(tmp_path, rules_file):
-    (tmp_path / "mine.toml").write_text('base = "labor-2011"\nname = "mine"\n[rules]\nchoice = "student_rules.py:clan_vote"\n')
+    (tmp_path / "mine.toml").write_text('base = "labor-2011"\nname = "mine"\n[rules]\nchoice = "student_rules.py:clan_vote"\n'
+                                        '[parameters]\ncontractor_compliance = 0.0\nmonitoring = 0.0\n')
     with pytest.raises(RuleError, match="--trust-rules"):
         run(str(tmp_path / "mine.toml"), seed=3, members=8000)
     r = run(str(tmp_path / "mine.toml"), seed=3, members=8000, trust_rules=True)

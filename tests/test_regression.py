@@ -12,6 +12,6 @@ from regen_golden import CASES, GOLDEN, golden_dict
 def test_result_matches_golden(name):
     expected = json.loads((GOLDEN / f"{name}.json").read_text())
     got = golden_dict(CASES[name])
-    for key in ("votes", "turnout_votes", "flows", "winner", "round1", "by_sector", "by_bloc", "events"):
+    for key in ("votes", "turnout_votes", "flows", "winner", "round1", "by_sector", "by_bloc", "events", "decisions"):
         assert got[key] == expected[key], f"{key} differs; if intended, run tests/regen_golden.py"
     assert got == expected

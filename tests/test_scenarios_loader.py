@@ -422,8 +422,9 @@ def test_labor_2011_matches_official_record():
 
 def test_labor_2011_timeline():
     scn = load_scenario("labor-2011")
-    assert sorted({e.day for e in scn.events}) == [2, 5, 7, 8]
+    assert sorted({e.day for e in scn.events}) == [1, 2, 5, 7, 8]
     kinds = {(e.day, e.kind, getattr(e, "by", None)) for e in scn.events}
+    assert (2, "offer", "Yachimovich") in kinds      # the No. 2 offer to Herzog (medium confidence)
     assert (5, "neutral", "Herzog") in kinds
     assert (5, "endorse", "Mitzna") in kinds
 

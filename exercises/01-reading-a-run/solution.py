@@ -61,7 +61,7 @@ finalist_loyal = np.mean([x.flows.loc["Yachimovich", "Yachimovich"] / x.round1["
 abstainers_voting = np.mean([1 - x.flows.loc["abstained", "abstained"] / x.round1["abstained"] for x in runs])
 print(f"Yachimovich's round-1 voters who voted for her again: {finalist_loyal:.1%}; "
       f"round-1 abstainers who voted: {abstainers_voting:.1%}")
-assert finalist_loyal < 0.95 and abstainers_voting > 0.05
+assert finalist_loyal < 0.95 and abstainers_voting > 0.02
 # ... yet here the errors largely cancel: the net figure lands within a few points of the truth.
 # That is a property of this run's numbers, not a licence to trust net transfers elsewhere.
 assert abs(true_share - net_share) < 0.05

@@ -26,7 +26,7 @@ spec = parse_spec({
         "habit_voter": {"low": 0.8, "high": 1.0},
         "contractor_compliance": {"low": 0.5, "high": 1.0},
         "endorsement_trust": {"low": 0.05, "high": 0.5},
-        "offer_acceptance": {"low": 0.0, "high": 1.0},
+        "kingmaker_value": {"low": 0.0, "high": 1.0},
     },
     "outcomes": ["share_a", "turnout"],
 })
@@ -39,8 +39,9 @@ print(format_sensitivity(table, Store(out).manifest()))
 # ## Tasks
 #
 # 1. Which parameter matters most for turnout? For Yachimovich's share? Is the answer the same?
-# 2. `offer_acceptance` gets mu* = 0 exactly. Why exactly zero, not just small? (Hint: are there
-#    offers in `labor-2011`? And what do common random numbers do?)
+# 2. `kingmaker_value` gets mu* = 0 exactly. Why exactly zero, not just small? (Hint: are there
+#    eliminated candidates in `labor-2011` who decide by the model, or are both declarations
+#    scripted from the record? And what do common random numbers do?)
 # 3. Write the same study as a TOML spec file and run it with `runoff sweep SPEC --out DIR` and
 #    `runoff sensitivity DIR`. Kill it halfway (Ctrl-C) and run the command again: what happens?
 # 4. Design a factorial follow-up on the two most important parameters with 30 replicates per

@@ -14,7 +14,7 @@ screen = parse_spec({
         "habit_voter": {"low": 0.8, "high": 1.0},
         "contractor_compliance": {"low": 0.5, "high": 1.0},
         "endorsement_trust": {"low": 0.05, "high": 0.5},
-        "offer_acceptance": {"low": 0.0, "high": 1.0},
+        "kingmaker_value": {"low": 0.0, "high": 1.0},
     },
     "outcomes": ["share_a", "turnout"],
 })
@@ -32,11 +32,12 @@ assert mu["turnout"].idxmax() == "habit_voter"
 assert mu.loc["habit_voter", "turnout"] > 5 * mu.loc["contractor_compliance", "turnout"]
 
 # %% [markdown]
-# **Task 2.** No offers in labor-2011, and replicates share their seeds across points: changing
-# `offer_acceptance` changes nothing at all, so every elementary effect is exactly 0.
+# **Task 2.** In labor-2011 both eliminated candidates' declarations are scripted (the record),
+# so nobody weighs the value of being a kingmaker; and replicates share their seeds across
+# points: changing `kingmaker_value` changes nothing at all, so every elementary effect is exactly 0.
 
 # %%
-assert mu.loc["offer_acceptance", "share_a"] == 0.0 and mu.loc["offer_acceptance", "turnout"] == 0.0
+assert mu.loc["kingmaker_value", "share_a"] == 0.0 and mu.loc["kingmaker_value", "turnout"] == 0.0
 
 # %% [markdown]
 # **Task 3** is done at the command line (resume: the rerun skips finished runs).
@@ -44,7 +45,7 @@ assert mu.loc["offer_acceptance", "share_a"] == 0.0 and mu.loc["offer_acceptance
 # **Task 4.** A factorial follow-up on the two parameters with the largest mu* for the share.
 
 # %%
-top = mu["share_a"].drop("offer_acceptance").sort_values(ascending=False).index[:2].tolist()
+top = mu["share_a"].drop("kingmaker_value").sort_values(ascending=False).index[:2].tolist()
 follow = parse_spec({
     "name": "exercise-6-follow-up", "scenario": "labor-2011", "members": 3000, "replicates": 30, "seed": 66,
     "design": {"kind": "factorial"},
