@@ -32,7 +32,7 @@ def tracked() -> set[str]:
 
 def resolves(target: str, doc: Path, clone: set[str]) -> bool:
     """Whether ``target`` (relative to ``doc``'s folder, or to the repository root) is in ``clone``."""
-    target = target.split("#", 1)[0].rstrip("/")
+    target = target.split("#", 1)[0].split("::", 1)[0].rstrip("/")  # a test id: its file
     if not target:
         return True
     for base in (doc.parent, ROOT):
