@@ -63,15 +63,17 @@ class AppServer:
         log_level: the server's log level (``--log-level``).
         priority: a nice value for the server process (e.g. -10 to run it ahead of browsers on
             the same machine; needs root, silently kept at the default otherwise).
+        args: further ``runoff viz`` options (e.g. ``["--max-members", "20000"]``).
     """
 
     def __init__(self, port: int | None = None, timeout: float = 90.0, log: Path | None = None,
-                 log_level: str = "warning", priority: int | None = None):
+                 log_level: str = "warning", priority: int | None = None, args: list[str] | None = None):
         self.port = port or free_port()
         self.log_level = log_level
         self.priority = priority
         self.timeout = timeout
         self.log = log
+        self.args = list(args or [])
         self.process: subprocess.Popen | None = None
         self._log_file = None
 
@@ -88,7 +90,7 @@ class AppServer:
             out = self._log_file
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "runoff_abm.viz", "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--log-level", self.log_level],
+                                         "--log-level", self.log_level, *self.args],
                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         if self.priority is not None:
             try:
