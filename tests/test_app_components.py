@@ -26,6 +26,7 @@ from runoff_abm.model.params import PARAM_SPECS
 from runoff_abm.model.scenario import load_scenario
 from runoff_abm.viz import exports
 from runoff_abm.viz.app import Page
+from runoff_abm.viz.choice import ChoiceWidget
 from runoff_abm.viz.limits import ServerLimits
 from runoff_abm.viz.param_controls import controls_by_level, slider_step
 from runoff_abm.viz.session import Session, Settings
@@ -141,9 +142,17 @@ def wait_until(condition, timeout=WAIT):
 
 def open_parameter_panels(rc):
     """Open every parameter group (their controls are created when first opened)."""
-    basic, advanced = controls_by_level()
-    panels = one(rc, v.ExpansionPanels, "runoff-param-panels")
-    panels.v_model = list(range(1 + len(advanced)))
+    for header in having(rc, v.Btn, "runoff-param-group-header"):
+        if header.attributes.get("aria-expanded") == "false":
+            header.click()
+
+
+def choice(rc, cls) -> ChoiceWidget:
+    """The native select whose box has CSS classes ``cls``."""
+    wanted = cls.split()
+    found = [w for w in widgets_of(rc, ChoiceWidget) if all(c in w.class_.split() for c in wanted)]
+    assert len(found) == 1, (cls, len(found))
+    return found[0]
 
 
 def slider_of(rc, name):
@@ -166,9 +175,10 @@ def test_basic_parameters_are_open_and_advanced_ones_folded_until_opened():
         assert basic and all(c.spec.level == "basic" for c in basic)
         names = {w.attributes["data-param"] for w in widgets_of(rc, v.Slider) if "runoff-param" in w.class_.split()}
         assert names == {c.name for c in basic}  # the main panel is open, the advanced ones are not built
-        panels = one(rc, v.ExpansionPanels, "runoff-param-panels")
+        headers = having(rc, v.Btn, "runoff-param-group-header")
+        assert [h.attributes["aria-expanded"] for h in headers] == ["true"] + ["false"] * len(advanced)
         first_group = next(iter(advanced))
-        panels.v_model = [0, 1]
+        headers[1].click()
         names = {w.attributes["data-param"] for w in widgets_of(rc, v.Slider) if "runoff-param" in w.class_.split()}
         assert names == {c.name for c in basic} | {c.name for c in advanced[first_group]}
     finally:
@@ -183,7 +193,7 @@ def test_every_parameter_has_one_slider_and_one_text_box_with_its_plain_label(ap
     box_names = [c[len("param-"):] for w in boxes for c in w.class_.split() if c.startswith("param-")]
     assert sorted(box_names) == sorted(s.name for s in PARAM_SPECS)
     labels = {w.attributes["data-param"]: w.attributes["aria-label"] for w in sliders}
-    shown = " ".join(texts(rc, "runoff-param-meaning"))
+    shown = " ".join(texts(rc, "runoff-param-texts"))
     for spec in PARAM_SPECS:
         assert labels[spec.name] == spec.label  # the slider's accessible name is the plain label
         assert spec.meaning in shown and spec.unit in shown
@@ -202,7 +212,7 @@ def test_parameter_controls_are_derived_from_the_specs(app):
         assert slider.v_model == getattr(params, spec.name)
         steps = (spec.default - spec.low) / slider.step
         assert abs(steps - round(steps)) < 1e-6, spec.name
-    headers = [w.children[0] for w in having(rc, v.ExpansionPanelHeader, "runoff-param-group-header")]
+    headers = [w.children[1] for w in having(rc, v.Btn, "runoff-param-group-header")]
     basic, advanced = controls_by_level()
     assert [h.split(" (")[0] for h in headers] == ["main parameters"] + [f"advanced: {g}" for g in advanced]
 
@@ -317,16 +327,16 @@ def test_event_editor_removes_adds_and_changes_events_with_sensible_defaults(app
     having(rc, v.Btn, "runoff-event-remove")[neutral].click()
     assert not any(isinstance(e, Neutral) for e in state.session.model.scenario.events)
 
-    one(rc, v.Select, "runoff-add-kind").v_model = "endorsement"
+    choice(rc, "runoff-add-kind").value = "endorsement"
     one(rc, v.Btn, "runoff-add-event").click()
     # the new event opens for editing: Herzog (the one eliminated candidate not yet declared), with the
     # median strength of the scenario's own endorsements (0.4-0.6), not the top of the range
-    assert one(rc, v.Select, "runoff-event-field field-by").v_model == "Herzog"
+    assert choice(rc, "runoff-event-field field-by").value == "Herzog"
     assert one(rc, v.TextField, "runoff-event-field field-strength").v_model == "0.5"
     meaning = next(f.meaning for f in Endorse.fields if f.name == "strength")
     assert meaning in str(one(rc, v.TextField, "runoff-event-field field-strength").messages)
-    one(rc, v.Select, "runoff-event-field field-target").v_model = "Peretz"
-    one(rc, v.Select, "runoff-event-field field-day").v_model = "5"
+    choice(rc, "runoff-event-field field-target").value = "Peretz"
+    choice(rc, "runoff-event-field field-day").value = "5"
     events = state.session.model.scenario.events
     assert Endorse(day=5, by="Herzog", target="Peretz", strength=0.5) in events
     assert [e.day for e in events] == sorted(e.day for e in events)
@@ -348,9 +358,9 @@ def test_an_events_kind_can_be_changed_in_place(app):
     state, rc = app
     neutral = event_index(state, lambda e: isinstance(e, Neutral) and e.by == "Herzog")
     having(rc, v.Btn, "runoff-event-edit")[neutral].click()
-    kind = one(rc, v.Select, "runoff-event-field field-kind")
-    assert kind.v_model == "neutrality"
-    kind.v_model = "endorsement"
+    kind = choice(rc, "runoff-event-field field-kind")
+    assert kind.value == "neutrality"
+    kind.value = "endorsement"
     events = state.settings.value.events
     assert len(events) == len(load_scenario("labor-2011").events)
     changed = [e for e in events if isinstance(e, Endorse) and e.by == "Herzog"]
@@ -358,7 +368,7 @@ def test_an_events_kind_can_be_changed_in_place(app):
     assert state.settings.value.changes() == [
         "Herzog endorses Yachimovich (strength 0.5) on day 5 instead of Herzog declares neutrality"]
     # still open for editing, now with the endorsement's fields
-    assert one(rc, v.Select, "runoff-event-field field-target").v_model == "Yachimovich"
+    assert choice(rc, "runoff-event-field field-target").value == "Yachimovich"
 
 
 def test_event_editor_shows_bad_values_at_the_field_counting_from_one(app):
@@ -374,13 +384,13 @@ def test_event_editor_shows_bad_values_at_the_field_counting_from_one(app):
     assert box.error and text in str(box.messages)
     assert state.session.model.scenario.events == before
     # a second declaration by the same candidate is refused by Scenario.with_events
-    one(rc, v.Select, "runoff-event-field field-by").v_model = "Herzog"
+    choice(rc, "runoff-event-field field-by").value = "Herzog"
     assert "Herzog already declared" in problems(state)[f"event:{mitzna}"]
     assert state.session.model.scenario.events == before
     # moving an activist defection's first day keeps the span valid
     defect = event_index(state, lambda e: isinstance(e, ActivistsDefect))
     having(rc, v.Btn, "runoff-event-edit")[defect].click()
-    one(rc, v.Select, "runoff-event-field field-day").v_model = "6"
+    choice(rc, "runoff-event-field field-day").value = "6"
     moved = [e for e in state.session.model.scenario.events if isinstance(e, ActivistsDefect) and e.day == 6]
     assert moved and moved[0].until >= 6
 
@@ -460,7 +470,7 @@ def test_a_good_upload_becomes_the_scenario_and_a_base_replacing_events_is_annou
 
 def test_builtin_scenario_picker(app):
     state, rc = app
-    one(rc, v.Select, "runoff-scenario").v_model = "labor-2011-no-events"
+    choice(rc, "runoff-scenario").value = "labor-2011-no-events"
     assert state.session.model.scenario.name == "labor-2011-no-events"
     assert state.session.model.scenario.events == ()
     assert having(rc, v.Btn, "runoff-event-remove") == []
@@ -496,7 +506,7 @@ def test_pin_rerun_and_read_both_named_results_and_their_csv(app):
     rows = table_rows(rc, "runoff-result")
     base = run("labor-2011", seed=0, members=5000)
     cf = run(state.settings.value.scenario(), seed=0, members=5000)
-    assert rows[""] == ["this run", "pinned run", "difference", "observed"]
+    assert rows["result"] == ["this run", "pinned run", "difference", "observed"]
     assert rows["Yachimovich"][:2] == [f"{cf.votes['Yachimovich']:,} votes · {cf.shares['Yachimovich']:.1%}",
                                        f"{base.votes['Yachimovich']:,} votes · {base.shares['Yachimovich']:.1%}"]
     assert texts(rc, "runoff-pinned-name")[0].startswith("Pinned run: labor-2011 as recorded")

@@ -35,9 +35,9 @@ from runoff_abm.viz.controls import EventEditor, ParameterPanel, RunSettings, Sc
 from runoff_abm.viz.exercise import ExerciseControls, ExercisePanel, apply_preset, exercise_from_query
 from runoff_abm.viz.messages import unexpected
 from runoff_abm.viz.state import AppState
-from runoff_abm.viz.views import TAB_NAMES, MessageBar, ResultPanel, RunBar, StatusBar, ViewTabs
+from runoff_abm.viz.views import TAB_NAMES, MessageBar, ResultPanel, RunBar, StatusBar, ViewTabs, chart_layout_context
 
-__all__ = ["Page", "Layout", "Header", "CSS", "TITLE"]
+__all__ = ["Page", "Layout", "Header", "CSS", "TITLE", "chart_layout"]
 
 #: The page's title (the browser tab).
 TITLE = "runoff-abm: a party runoff, day by day"
@@ -57,6 +57,11 @@ CSS = """
 .runoff-controls, .runoff-views { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
 .runoff-card { min-width: 0; }
 .runoff-card-heading { font-size: 1.05rem; font-weight: 700; margin: 2px 0 4px 0; line-height: 1.3; }
+.runoff-app p code, .runoff-app li code { display: inline; white-space: normal; overflow-wrap: anywhere;
+                                         padding: 0 2px; font-size: 0.85em; }
+.runoff-prose { font-size: 0.9rem; }
+.runoff-prose p { margin: 0 0 6px 0; }
+.runoff-prose ol, .runoff-prose ul { margin: 0 0 6px 0; padding-left: 1.4em; }
 .runoff-note { font-size: 0.85rem; color: #3d3d3d; margin: 2px 0; }
 .runoff-description { font-size: 0.9rem; margin: 0 0 2px 0; }
 .runoff-steps-heading { font-size: 0.95rem; font-weight: 700; margin: 6px 0 2px 0; }
@@ -69,6 +74,7 @@ CSS = """
 .runoff-chart-title { font-size: 1rem; font-weight: 700; margin: 8px 0 2px 0; line-height: 1.3; }
 .runoff-chart { container-type: inline-size; width: 100%; }
 .runoff-svg-narrow, .runoff-svg-medium { display: none; }
+.runoff-svg-only { display: block; }
 @container (max-width: 860px) {
   .runoff-svg-wide { display: none; }
   .runoff-svg-medium { display: block; }
@@ -98,8 +104,13 @@ CSS = """
 .runoff-table th, .runoff-table td { padding: 3px 10px 3px 0; border-bottom: 1px solid #e0e0e0; text-align: left;
                                     vertical-align: top; }
 .runoff-table th { font-weight: 700; color: #262626; }
-.runoff-event { border-bottom: 1px solid #e6e6e6; padding: 4px 0; }
-.runoff-event-text { font-size: 0.9rem; margin: 0 0 2px 0; }
+.runoff-event { border-bottom: 1px solid #e6e6e6; padding: 4px 0; display: flex; flex-wrap: wrap; align-items: flex-start;
+                gap: 0 4px; }
+.runoff-event > .runoff-event-fields, .runoff-event > .runoff-problem { flex: 1 1 100%; }
+.runoff-event-text { font-size: 0.9rem; margin: 2px 0 2px 0; font-weight: 400; }
+.runoff-event-day { flex: 1; font-size: 0.9rem; }
+.runoff-param-controls { display: flex; align-items: center; gap: 6px; }
+.runoff-param-name { font-size: 0.9rem; font-weight: 600; }
 .runoff-event .v-btn { min-width: 0 !important; padding: 0 6px !important; }
 .runoff-event-fields { padding: 4px 8px 8px 12px; background: #f4f6fa; border-radius: 4px; }
 .v-btn.runoff-event-remove { color: #a1141f !important; }
@@ -116,12 +127,16 @@ CSS = """
 .runoff-upload-over { background: #eef4fc; border-color: #1f5fa8; }
 .runoff-upload-input { position: absolute; width: 1px; height: 1px; opacity: 0; overflow: hidden; }
 .runoff-exports { margin-top: 4px; }
-.v-expansion-panel-content__wrap { padding: 0 8px 8px 8px; }
-.v-expansion-panel-header { min-height: 40px !important; padding: 6px 12px; font-size: 0.95rem; }
+.runoff-param-group-header.v-btn { justify-content: flex-start; font-size: 0.95rem; font-weight: 600; }
+.runoff-choice { margin: 4px 0; min-width: 0; }
+.runoff-choice-label { display: flex; flex-direction: column; gap: 2px; font-size: 0.8rem; color: #3d3d3d; }
+.runoff-choice-select { font-size: 0.95rem; padding: 4px 6px; border: 1px solid #767676; border-radius: 4px;
+                        background: #fff; color: #1a1a1a; max-width: 100%; min-height: 34px; }
+.runoff-choice-select:focus-visible { outline: 3px solid #0b3d91; outline-offset: 1px; }
 .v-tab { text-transform: none !important; letter-spacing: normal !important; font-size: 0.95rem; }
 .runoff-app .v-btn { text-transform: none; letter-spacing: normal; }
 .runoff-app .v-btn:focus-visible, .runoff-app a:focus-visible, .runoff-app .v-tab:focus-visible,
-.runoff-app .v-slider__thumb-container:focus, .runoff-app .v-expansion-panel-header:focus-visible {
+.runoff-app .v-slider__thumb-container:focus {
   outline: 3px solid #0b3d91 !important; outline-offset: 2px; }
 .runoff-app .v-btn:focus::before { opacity: 0.18; }
 @media (max-width: 1180px) { .runoff-main { grid-template-columns: 320px minmax(0, 1fr); } }
@@ -141,11 +156,25 @@ CSS = """
 
 
 class PageSetup(VuetifyTemplate):
-    """Sets the page's language, title and a viewport that allows zooming (``page_setup.vue``)."""
+    """Sets the page's language, title and a viewport that allows zooming, and reports the
+    window's width (``page_setup.vue``)."""
 
     template_file = (__file__, "page_setup.vue")
     lang = traitlets.Unicode("en").tag(sync=True)
     title = traitlets.Unicode(TITLE).tag(sync=True)
+    width = traitlets.Int(0).tag(sync=True)
+
+
+def chart_layout(window: int, controls: bool) -> str | None:
+    """The chart layout (:data:`runoff_abm.viz.svg.LAYOUTS`) that fits the views' column of a
+    window ``window`` pixels wide (the breakpoints of :data:`CSS`); None when unknown."""
+    if window <= 0:
+        return None
+    if window <= 900 or not controls:
+        column = min(window, 1560) - 20
+    else:
+        column = min(window, 1560) - 20 - (320 if window <= 1180 else 350) - 12
+    return "wide" if column > 860 else "medium" if column > 540 else "narrow"
 
 
 def _run_job(work):
@@ -214,7 +243,9 @@ def Page(state: AppState | None = None, exercise: str | None = None, query: str 
     solara.use_effect(lambda: state.close, [])
     solara.Title(TITLE)
     solara.Style(CSS)
-    PageSetup.element()
+    window, set_window = solara.use_state(0)
+    PageSetup.element(on_width=set_window)
+    chart_layout_context.provide(chart_layout(window, show_controls))
     if error is not None:
         ErrorPanel(error, clear_error)
         return

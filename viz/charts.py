@@ -329,7 +329,8 @@ def projection_chart(snap, pinned=None) -> Chart:
                     marks=tuple(t_marks), hovers=hovers, weight=2.0,
                     rules=(Rule("y", 100 * snap.round1_turnout, COLOR_TURNOUT, True, "round 1"),))
     today = f"day {snap.day}"
-    summary = (f"Projected share of {a} by day: {sa[0]:.1f}% on day 0, {sa[-1]:.1f}% on {today}"
+    summary = (f"Projected share of {a} by day: {sa[0]:.1f}% on day 0"
+               + (f", {sa[-1]:.1f}% on {today}" if len(sa) > 1 else "")
                + (f"; simulated runoff {100 * snap.result.shares[a]:.1f}%" if snap.result is not None else "")
                + (f"; observed runoff {100 * obs['shares'][a]:.1f}%" if obs else "")
                + f". Projected turnout {tu[-1]:.1f}% (round 1: {100 * snap.round1_turnout:.1f}%).")

@@ -18,12 +18,15 @@ from solara.alias import rv as v
 
 from runoff_abm.model.events import EVENT_KINDS
 from runoff_abm.model.scenario import ScenarioError, builtin_names
+from runoff_abm.viz.choice import Choice
 from runoff_abm.viz.events import edit_event, event_fields, field_choices, field_text, kind_labels
 from runoff_abm.viz.exercise_rules import EXERCISE_RULES
 from runoff_abm.viz.messages import field_problem
 from runoff_abm.viz.param_controls import ParamControl, controls_by_level, format_value, tooltip
 from runoff_abm.viz.session import DEFAULT_MEMBERS, LARGE_MEMBERS, MAX_UPLOAD_BYTES, member_range
 from runoff_abm.viz.state import AppState
+from runoff_abm.viz.svg import escape
+from runoff_abm.viz.text import markdown_html
 from runoff_abm.viz.upload import UploadZone
 from runoff_abm.viz.views import Note, Problem
 
@@ -95,7 +98,7 @@ def ScenarioControls(state: AppState):
 
     with solara.Card(classes=["runoff-card", "runoff-settings-card"], margin=0):
         _heading("Scenario")
-        solara.Select("Built-in scenario", value=settings.source if settings.source in names else None,
+        Choice("Built-in scenario", value=settings.source if settings.source in names else None,
                       values=names, on_value=lambda name: state.guard("choosing a scenario", state.choose_builtin,
                                                                       name), classes=["runoff-scenario"])
         UploadZone(label=f"…or drop a .toml file here (at most {MAX_UPLOAD_BYTES // 1000:,} kB; format: "
@@ -149,16 +152,17 @@ def RulesControl(state: AppState):
             if not names:
                 continue
             current = chosen.get(slot, own)
-            solara.Select(f"{slot} rule ({meaning})", value=current, values=[own] + names,
+            Choice(f"{slot} rule ({meaning})", value=current, values=[own] + names,
                           on_value=lambda name, s=slot: state.set_rule(s, None if name == own else name),
                           classes=[f"runoff-rule-{slot}"])
             if current != own:
                 Note(EXERCISE_RULES[current].text)
         Problem(state.problem("rules"))
-        solara.Markdown("The rules offered here are the exercise's own (`exercises/05-your-own-rule/my_rules.py`). "
-                        "**Your own rule runs on your own machine**, not on this shared server: "
-                        "`runoff run labor-2011 --rule choice=my_rules.py:my_rule`, or in Python/Jupyter "
-                        "`run('labor-2011', rules={'choice': my_rule})` (docs/teaching.md).")
+        solara.HTML(tag="div", classes=["runoff-prose"], unsafe_innerHTML=markdown_html(
+            "The rules offered here are the exercise's own (`exercises/05-your-own-rule/my_rules.py`). "
+            "**Your own rule runs on your own machine**, not on this shared server: "
+            "`runoff run labor-2011 --rule choice=my_rules.py:my_rule`, or in Python/Jupyter "
+            "`run('labor-2011', rules={'choice': my_rule})` (docs/teaching.md)."))
 
 
 # --------------------------------------------------------------------------- events
@@ -190,8 +194,8 @@ def EventEditor(state: AppState):
         for i, event in enumerate(events):
             EventRow(state, i, event, editing == i, set_editing, remove)
         with solara.Row(gap="6px", style={"align-items": "center", "margin-top": "6px", "flex-wrap": "wrap"}):
-            solara.Select("New event", value=new_kind, values=list(kinds), on_value=set_new_kind,
-                          classes=["runoff-add-kind"], dense=True, style={"max-width": "220px"})
+            Choice("New event", value=new_kind, values=list(kinds), on_value=set_new_kind,
+                          classes=["runoff-add-kind"])
             solara.Button("Add", on_click=lambda: state.guard("adding an event", add), small=True, color="primary",
                           classes=["runoff-add-event"])
         Problem(state.problem("events"))
@@ -204,15 +208,14 @@ def EventEditor(state: AppState):
 def EventRow(state: AppState, index: int, event, editing: bool, set_editing, remove):
     """One event: its number, day and sentence, with edit and remove buttons (its fields when edited)."""
     problem = state.problem(f"event:{index}")
-    with solara.Column(gap="0px", classes=["runoff-event"] + (["runoff-event-editing"] if editing else [])):
-        with solara.Row(gap="6px", style={"align-items": "center"}):
-            v.Html(tag="span", children=[str(index + 1)], class_="runoff-key-n")
-            solara.Text(f"day {event.day}", style={"font-weight": "700", "flex": "1", "font-size": "0.9rem"})
-            solara.Button("Done" if editing else "Edit", text=True, small=True, classes=["runoff-event-edit"],
-                          on_click=lambda: set_editing(None if editing else index))
-            solara.Button("Remove", text=True, small=True, classes=["runoff-event-remove"],
-                          on_click=lambda: remove(index))
-        v.Html(tag="p", children=[event.describe()], class_="runoff-event-text")
+    with v.Html(tag="div", class_=" ".join(["runoff-event"] + (["runoff-event-editing"] if editing else []))):
+        solara.HTML(tag="div", classes=["runoff-event-day"], unsafe_innerHTML=(
+            f'<span class="runoff-key-n">{index + 1}</span> <b>day {event.day}</b>'
+            f'<p class="runoff-event-text">{escape(event.describe())}</p>'))
+        solara.Button("Done" if editing else "Edit", text=True, small=True, classes=["runoff-event-edit"],
+                      on_click=lambda: set_editing(None if editing else index))
+        solara.Button("Remove", text=True, small=True, classes=["runoff-event-remove"],
+                      on_click=lambda: remove(index))
         if editing:
             EventFields(state, index, event, set_editing, problem)
         elif problem:
@@ -245,18 +248,18 @@ def EventFields(state: AppState, index: int, event, set_editing, problem: str | 
     cls = EVENT_KINDS[event.kind]
     bad = _bad_field(problem)
     with solara.Column(gap="2px", classes=["runoff-event-fields"]):
-        solara.Select("Kind of event", value=labels[event.kind], values=list(by_label),
+        Choice("Kind of event", value=labels[event.kind], values=list(by_label),
                       on_value=lambda label: state.guard("changing the kind", change_kind, label),
-                      classes=["runoff-event-field", "field-kind"], dense=True)
+                      classes=["runoff-event-field", "field-kind"])
         Note(cls.meaning, ["runoff-kind-meaning"])
         for f in event_fields(event.kind):
             current = field_text(event, f.attr)
             classes = ["runoff-event-field", f"field-{f.attr}"]
             error = problem if bad == f.key else False
             if f.kind in ("day", "choice"):
-                solara.Select(f.label, value=current, values=field_choices(event.kind, f.attr, scn),
+                Choice(f.label, value=current, values=field_choices(event.kind, f.attr, scn),
                               on_value=lambda text, a=f.attr: state.guard("editing an event", change, a, text),
-                              classes=classes, dense=True)
+                              classes=classes)
                 if error:
                     Problem(error)
                 elif f.kind == "choice":
@@ -298,28 +301,30 @@ def ParameterPanel(state: AppState):
             solara.Button("Reset", on_click=state.reset_params, small=True, text=True, disabled=not changed,
                           classes=["runoff-reset-params"])
         groups = [("main parameters", basic)] + [(f"advanced: {g}", cs) for g, cs in advanced.items()]
-        with v.ExpansionPanels(v_model=opened, on_v_model=lambda value: set_opened(list(value or [])), multiple=True,
-                               accordion=True, flat=True, class_="runoff-param-panels"):
+        with solara.Column(gap="2px", classes=["runoff-param-panels"]):
             for k, (group, controls) in enumerate(groups):
-                ParamGroup(state, group, controls, values, changed, k in opened)
+                ParamGroup(state, group, controls, values, changed, k in opened,
+                           lambda k=k: set_opened([x for x in opened if x != k] if k in opened else opened + [k]))
 
 
 @solara.component
 def ParamGroup(state: AppState, group: str, controls: tuple[ParamControl, ...], values: dict, changed: dict,
-               opened: bool):
-    """One group's panel: a slider and a text box per parameter, created when the panel is first
-    opened (a page with every control built costs each of 30 students' browsers and the server
-    hundreds of widgets nobody looks at)."""
+               opened: bool, toggle):
+    """One group: a header button that folds it, and a slider and a text box per parameter, created
+    when the group is first opened (a page with every control built costs each of 30 students'
+    browsers and the server hundreds of widgets nobody looks at)."""
     marks = sum(1 for c in controls if c.name in changed)
     seen, set_seen = solara.use_state(False)
     if opened and not seen:
         set_seen(True)
     slug = group.replace("advanced: ", "").replace(" ", "-")
-    with v.ExpansionPanel(class_=f"runoff-param-group group-{slug}"):
-        v.ExpansionPanelHeader(children=[f"{group} ({len(controls)})" + (f" — {marks} changed" if marks else "")],
-                               class_="runoff-param-group-header")
-        with v.ExpansionPanelContent():
-            if opened or seen:
+    with solara.Column(gap="0px", classes=["runoff-param-group", f"group-{slug}"]):
+        label = f"{group} ({len(controls)})" + (f" — {marks} changed" if marks else "")
+        solara.Button(label, icon_name="mdi-chevron-up" if opened else "mdi-chevron-down", text=True, block=True,
+                      on_click=toggle, classes=["runoff-param-group-header"],
+                      attributes={"aria-expanded": "true" if opened else "false"})
+        if opened or seen:
+            with solara.Column(gap="0px", style={} if opened else {"display": "none"}):
                 for control in controls:
                     ParamSlider(state, control, values[control.name], control.name in changed)
 
@@ -339,19 +344,20 @@ def ParamSlider(state: AppState, control: ParamControl, value, changed: bool):
         state.guard("setting a parameter", state.set_param_text, spec.name, text, area=f"param:{spec.name}")
 
     label = spec.label or spec.name
-    with solara.Column(gap="0px", classes=["runoff-param-row"] + (["runoff-param-changed"] if changed else [])):
-        with solara.Tooltip(tooltip(spec)):
-            solara.Text(label + (" ●" if changed else ""), classes=["runoff-param-name"],
-                        style={"font-size": "0.9rem", "font-weight": "600"})
-        Note(f"{spec.meaning} ({spec.unit})", ["runoff-param-meaning"])
-        with solara.Row(gap="6px", style={"align-items": "center"}):
+    # one HTML element for the texts: the page stays light for a class of thirty (each widget costs
+    # every step a little on the server)
+    text = (f'<div class="runoff-param-name" title="{escape(tooltip(spec))}">{escape(label)}{" ●" if changed else ""}</div>'
+            f'<p class="runoff-note runoff-param-meaning">{escape(spec.meaning)} ({escape(spec.unit)}) '
+            f'<code class="runoff-param-code">{escape(spec.name)} [{spec.low:g} – {spec.high:g}]</code></p>')
+    with v.Html(tag="div", class_=" ".join(["runoff-param-row"] + (["runoff-param-changed"] if changed else []))):
+        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["runoff-param-texts"])
+        with v.Html(tag="div", class_="runoff-param-controls"):
             slider = v.Slider(v_model=value, min=spec.low, max=spec.high, step=control.step, dense=True,
                               hide_details=True, class_=f"runoff-param param-{spec.name}",
                               attributes={"data-param": spec.name, "aria-label": label}, style_="flex: 1")
             v.use_event(slider, "change", on_slide)
             solara.InputText("value", value=format_value(control, value), on_value=on_text, dense=True,
-                             classes=["runoff-param-input", f"param-{spec.name}"], error=problem or False,
+                             classes=["runoff-param-input", f"param-{spec.name}"], error=bool(problem),
                              style={"max-width": "96px"})
-        v.Html(tag="code", children=[f"{spec.name}  [{spec.low:g} – {spec.high:g}]"], class_="runoff-param-code")
         if problem:
             Problem(problem)

@@ -19,6 +19,7 @@ from runoff_abm.viz.controls import EventEditor, ParamSlider, RulesControl, RunS
 from runoff_abm.viz.param_controls import param_controls
 from runoff_abm.viz.presets import Exercise, exercise_names, load_exercise
 from runoff_abm.viz.state import AppState
+from runoff_abm.viz.text import markdown_html
 
 __all__ = ["exercise_from_query", "apply_preset", "ExercisePanel", "ExerciseControls"]
 
@@ -48,7 +49,7 @@ def ExercisePanel(ex: Exercise):
     """The exercise's title and instructions, and where its notebook is."""
     with solara.Card(classes=["runoff-card", "runoff-exercise"], margin=0):
         rv.Html(tag="h2", children=[f"Exercise: {ex.title}"], class_="runoff-card-heading")
-        solara.Markdown(ex.instructions)
+        solara.HTML(tag="div", unsafe_innerHTML=markdown_html(ex.instructions), classes=["runoff-prose"])
         solara.Text(f"Notebook and worked solution: exercises/{ex.exercise}/ (docs/teaching.md)",
                     style={"font-size": "0.85rem", "color": "#4a4a4a"})
 

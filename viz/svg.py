@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from runoff_abm.viz.charts import Axis, Chart, Panel
 
-__all__ = ["WIDE", "MEDIUM", "NARROW", "LAYOUTS", "render", "chart_html", "table_html", "legend_html", "key_html", "text_width"]
+__all__ = ["escape", "WIDE", "MEDIUM", "NARROW", "LAYOUTS", "render", "chart_html", "table_html", "legend_html", "key_html", "text_width"]
 
 WIDE = 960
 MEDIUM = 700
@@ -36,8 +36,12 @@ BADGE_STEP = 20
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
 
 
-def _e(text) -> str:
+def escape(text) -> str:
+    """``text`` escaped for HTML and SVG (every text shown may come from an uploaded file)."""
     return html.escape(str(text), quote=True)
+
+
+_e = escape
 
 
 def text_width(text: str, size: float = FONT) -> float:
@@ -375,10 +379,19 @@ def table_html(header: Sequence[str], rows: Sequence[Sequence[str]], caption: st
     return f'<table class="{_e(classes)}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def chart_html(chart: Chart) -> str:
-    """The chart block for the page: legend, the SVG at each layout width of :data:`LAYOUTS`
-    (container queries show the one that fits), and the numbered event key."""
-    drawings = "".join(f'<div class="runoff-svg-{name}">{render(chart, width)}</div>' for name, width in LAYOUTS)
+def chart_html(chart: Chart, layout: str | None = None) -> str:
+    """The chart block for the page: legend, the SVG and the numbered event key.
+
+    Args:
+        chart: the chart.
+        layout: the one layout of :data:`LAYOUTS` to draw (the page knows its width); None draws
+            all of them and CSS container queries show the one that fits.
+    """
+    if layout is not None:
+        width = dict(LAYOUTS)[layout]
+        drawings = f'<div class="runoff-svg-only">{render(chart, width)}</div>'
+    else:
+        drawings = "".join(f'<div class="runoff-svg-{name}">{render(chart, width)}</div>' for name, width in LAYOUTS)
     return (f'<div class="runoff-chart runoff-chart-{_e(chart.name)}">{legend_html(chart)}{drawings}'
             f'{key_html(chart)}</div>')
 

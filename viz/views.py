@@ -17,14 +17,18 @@ import solara.lab
 from solara.alias import rv
 
 from runoff_abm.viz import charts, exports, svg
+from runoff_abm.viz.choice import Choice
 from runoff_abm.viz.figures import chart_png
 from runoff_abm.viz.state import CURRENT, LOADED, AppState
+from runoff_abm.viz.text import markdown_html
 
 __all__ = ["ChartView", "HtmlTable", "RunBar", "StatusBar", "MessageBar", "ResultPanel", "ViewTabs", "CampaignTab",
            "VotersTab", "ResultTab", "AboutTab", "CompareView", "ReplicatesView", "ExperimentProgress", "Exports",
-           "TAB_NAMES", "band_sentence", "Problem", "Note"]
+           "TAB_NAMES", "band_sentence", "Problem", "Note", "chart_layout_context"]
 
 _NOTE = {"font-size": "0.85rem", "color": "#4a4a4a"}
+#: The chart layout (:data:`runoff_abm.viz.svg.LAYOUTS`) that fits the page, provided by the page.
+chart_layout_context = solara.create_context(None)
 #: The tabs in order (index = the tab's value).
 TAB_NAMES = ("Campaign", "Voters", "Result", "About", "Compare", "Replicates")
 
@@ -34,22 +38,25 @@ def _pct(x, decimals: int = 1) -> str:
 
 
 # --------------------------------------------------------------------------- building blocks
-@solara.component
 def Note(text: str, classes: list[str] | None = None):
-    """A short paragraph of explanation."""
+    """A short paragraph of explanation (a plain element, not a component: the page renders often)."""
     rv.Html(tag="p", children=[text], class_=" ".join(["runoff-note"] + (classes or [])))
 
 
-@solara.component
 def Problem(text: str | None, classes: list[str] | None = None):
     """A problem shown beside the field or view that caused it (announced to screen readers)."""
     if not text:
         return
-    solara.HTML(tag="div", unsafe_innerHTML=svg._e(text), classes=["runoff-problem"] + (classes or []),
+    solara.HTML(tag="div", unsafe_innerHTML=svg.escape(text), classes=["runoff-problem"] + (classes or []),
                 attributes={"role": "alert"})
 
 
-@solara.component
+def Progress(fraction: float | None, what: str):
+    """A progress bar with an accessible name (indeterminate when ``fraction`` is None)."""
+    rv.ProgressLinear(indeterminate=fraction is None, value=0 if fraction is None else 100 * fraction,
+                      color="primary", style_="flex: 1", attributes={"aria-label": f"progress: {what}"})
+
+
 def HtmlTable(header, rows, classes: str = "", caption: str = ""):
     """A table of text cells as one HTML element (scrolls inside its box on a narrow screen)."""
     solara.HTML(tag="div", unsafe_innerHTML=svg.table_html(header, rows, caption, f"runoff-table {classes}".strip()),
@@ -58,8 +65,11 @@ def HtmlTable(header, rows, classes: str = "", caption: str = ""):
 
 @solara.component
 def ChartView(chart: charts.Chart):
-    """A chart: its title, the SVG with legend and event key, and its numbers on request."""
-    html = solara.use_memo(lambda: svg.chart_html(chart), [chart])
+    """A chart: its title, the SVG with legend and event key, and its numbers on request. Drawn
+    in the one layout that fits the page when the page has reported its width
+    (:data:`chart_layout_context`), else in all of them for CSS to choose."""
+    layout = solara.use_context(chart_layout_context)
+    html = solara.use_memo(lambda: svg.chart_html(chart, layout), [chart, layout])
     show, set_show = solara.use_state(False)
     with solara.Column(gap="2px", classes=["runoff-chart-block", f"runoff-figure-{chart.name}"]):
         rv.Html(tag="h3", children=[chart.title], class_="runoff-chart-title")
@@ -100,7 +110,7 @@ def RunBar(state: AppState, day: int, election_day: int, running: bool, busy, pl
             if queued:
                 solara.Text(queued, classes=["runoff-queued"], style=_NOTE)
         if busy:
-            solara.ProgressLinear(True if progress is None else 100 * progress)
+            Progress(progress, busy)
 
 
 @solara.component
@@ -110,7 +120,7 @@ def MessageBar(state: AppState):
     if not message:
         return
     with solara.Row(style={"align-items": "center"}, classes=["runoff-message"]):
-        solara.HTML(tag="div", unsafe_innerHTML=svg._e(message), classes=["runoff-error"],
+        solara.HTML(tag="div", unsafe_innerHTML=svg.escape(message), classes=["runoff-error"],
                     attributes={"role": "alert"})
         solara.Button("Dismiss", on_click=lambda: state.dismiss("general"), text=True, small=True)
 
@@ -152,7 +162,7 @@ def ResultPanel(state: AppState, snap, pinned):
     a, b = snap.finalists
     obs = snap.observed
     res = snap.result
-    header = [""]
+    header = ["result"]
     header.append("this run" if res else f"projected (day {snap.day})")
     if pinned is not None:
         header += ["pinned run", "difference"]
@@ -206,6 +216,7 @@ def ResultPanel(state: AppState, snap, pinned):
             if pinned is not None:
                 solara.Button("Unpin", on_click=state.unpin, small=True, text=True, classes=["runoff-unpin"])
             Exports(state, snap, pinned)
+            ShareLink(state)
         notes = []
         if obs and snap.members != snap.roll:
             notes.append(f"Simulated votes are counts among {snap.members:,} simulated members; compare shares "
@@ -223,6 +234,37 @@ def ResultPanel(state: AppState, snap, pinned):
                          "model's range.")
         for note in notes:
             Note(note, ["runoff-result-note"])
+
+
+def page_origin() -> str:
+    """``http://HOST`` of the page as the browser asked for it (its Host header), or ""."""
+    headers = solara.lab.headers.value or {}
+    host = next(iter(headers.get("host", []) or []), "")
+    if not host or any(ch in host for ch in " /\\<>\"'"):
+        return ""
+    scheme = next(iter(headers.get("x-forwarded-proto", []) or []), "http")
+    return f"{'https' if scheme == 'https' else 'http'}://{host}"
+
+
+@solara.component
+def ShareLink(state: AppState):
+    """The Share link button and, when opened, a link that reproduces the settings."""
+    opened, set_opened = solara.use_state(False)
+    solara.Button("Close link" if opened else "Share link", on_click=lambda: set_opened(not opened), small=True,
+                  text=True, classes=["runoff-share-toggle"])
+    if not opened:
+        return
+    query = state.link_query()
+    with solara.Column(gap="2px", style={"width": "100%"}):
+        if query is None:
+            Note("A link reproduces a built-in scenario with your changes; for an uploaded scenario, share its "
+                 ".toml file (or Export → Settings as a scenario file).")
+            return
+        link = f"{page_origin()}/?{query}"
+        rv.TextField(v_model=link, readonly=True, dense=True, hide_details=True, label="Link to these settings",
+                     class_="runoff-share-link")
+        Note("Copy the link: it opens the app with this scenario, these events and parameters, this seed and member "
+             "count (checked again when opened; nothing in a link is run as code).")
 
 
 @solara.component
@@ -293,7 +335,7 @@ def EventLog(snap):
         solara.Button(f"{'Hide' if opened else 'Show'} what happened ({len(snap.log)} entries up to day {snap.day})",
                       text=True, small=True, on_click=lambda: set_opened(not opened), classes=["runoff-log-toggle"])
     if opened:
-        items = "".join(f"<li>day {d}: {svg._e(t)}</li>" for d, t in snap.log) or "<li>Nothing yet: step a day.</li>"
+        items = "".join(f"<li>day {d}: {svg.escape(t)}</li>" for d, t in snap.log) or "<li>Nothing yet: step a day.</li>"
         solara.HTML(tag="ul", unsafe_innerHTML=items, classes=["runoff-log"])
 
 
@@ -361,7 +403,7 @@ def AboutTab(state: AppState):
     with solara.Column(gap="6px", classes=["runoff-about"]):
         rv.Html(tag="h3", children=[scn.title], class_="runoff-chart-title")
         if scn.description:
-            solara.Markdown(scn.description.strip())
+            solara.HTML(tag="div", unsafe_innerHTML=markdown_html(scn.description), classes=["runoff-prose"])
         ballots = scn.round1_ballots
         rows = [[c.full_name or c.name, f"{c.votes:,}", _pct(c.votes / ballots if ballots else None),
                  "finalist" if c.finalist else "eliminated", f"{c.activists:,}"] for c in scn.candidates]
@@ -369,7 +411,7 @@ def AboutTab(state: AppState):
         rows.append(["did not vote", f"{scn.abstained:,}", "", "", ""])
         rows.append(["roll", f"{scn.roll:,}", f"turnout {_pct(ballots / scn.roll)}", "", ""])
         rv.Html(tag="h3", children=["Round 1 (day 0)"], class_="runoff-chart-title")
-        HtmlTable(["candidate", "votes", "share of ballots", "", "activists"], rows, "runoff-round1")
+        HtmlTable(["candidate", "votes", "share of ballots", "status", "activists"], rows, "runoff-round1")
         rv.Html(tag="h3", children=[f"Timeline: days 1 to {scn.election_day - 1}, runoff on day {scn.election_day}"],
                 class_="runoff-chart-title")
         events = settings.events
@@ -399,7 +441,7 @@ def ExperimentProgress(state: AppState):
     progress = state.experiment_progress.value
     queued = state.queued.value
     with solara.Row(style={"align-items": "center"}):
-        solara.ProgressLinear(True if progress is None else 100 * progress, style={"flex": "1"})
+        Progress(progress, busy)
         solara.Text(f"{busy}: {0 if progress is None else progress:.0%}" + (f" ({queued})" if queued else ""),
                     classes=["runoff-experiment-progress"], style={"font-size": "0.85rem"})
         solara.Button("Cancel", on_click=state.cancel_experiment, small=True, text=True, classes=["runoff-cancel"])
@@ -424,10 +466,9 @@ def CompareView(state: AppState):
     settings = state.settings.value
     with solara.Column(gap="6px"):
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Select("Baseline", value=baseline, values=baselines, on_value=set_baseline,
-                          style={"min-width": "220px", "max-width": "100%"}, classes=["runoff-compare-baseline"])
-            solara.Select("Counterfactual", value=counterfactual, values=counterfactuals,
-                          on_value=set_counterfactual, style={"min-width": "220px", "max-width": "100%"},
+            Choice("Baseline", value=baseline, values=baselines, on_value=set_baseline, classes=["runoff-compare-baseline"])
+            Choice("Counterfactual", value=counterfactual, values=counterfactuals,
+                          on_value=set_counterfactual,
                           classes=["runoff-compare-counterfactual"])
             solara.InputText("Seed pairs", value=count, on_value=set_count, dense=True, style={"max-width": "110px"},
                              continuous_update=True, classes=["runoff-compare-count"])
@@ -471,7 +512,7 @@ def ComparisonSummary(result, stale: str | None):
         rv.Html(tag="h3", children=[f"Counterfactual: {cmp.counterfactual_name}"], class_="runoff-chart-title")
         if stale:
             solara.Warning(stale, dense=True, classes=["runoff-stale-note"])
-        HtmlTable(["", "baseline", "counterfactual", "difference (paired)"], rows, "runoff-compare-table")
+        HtmlTable(["measure", "baseline", "counterfactual", "difference (paired)"], rows, "runoff-compare-table")
         Note(result.description + (f" — {result.stopped}" if result.stopped else ""), ["runoff-experiment-note"])
         ChartView(chart)
         stem = exports.file_stem(cmp.counterfactual_name)
@@ -524,7 +565,7 @@ def ReplicatesSummary(result, stale: str | None):
         rv.Html(tag="h3", children=[f"{d.n} replicates of {result.name}"], class_="runoff-chart-title")
         if stale:
             solara.Warning(stale, dense=True, classes=["runoff-stale-note"])
-        HtmlTable(["", ""], rows, "runoff-replicates-table")
+        HtmlTable(["measure", "value"], rows, "runoff-replicates-table")
         if sentence:
             inside = "inside" in sentence.split(" lies ")[1][:8]
             (solara.Success if inside else solara.Warning)(sentence, dense=True, classes=["runoff-band-sentence"])
