@@ -38,10 +38,10 @@ UPDATE_SCREENSHOTS = os.environ.get("RUNOFF_UPDATE_SCREENSHOTS") == "1"
 AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def shot(target, name: str, full_page: bool = False) -> Path:
-    """Screenshot a page or one element (a Playwright locator) as ``name`` (docs/img/ when updating
-    screenshots, else test-artifacts/)."""
-    folder = ROOT / "docs" / "img" if UPDATE_SCREENSHOTS else ARTIFACTS
+def shot(target, name: str, full_page: bool = False, docs: bool = False) -> Path:
+    """Screenshot a page or one element (a Playwright locator) as ``name``: in test-artifacts/, or,
+    for a screenshot the docs show (``docs``), in docs/img/ when updating screenshots."""
+    folder = ROOT / "docs" / "img" if (docs and UPDATE_SCREENSHOTS) else ARTIFACTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if hasattr(target, "goto"):

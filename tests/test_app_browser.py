@@ -139,7 +139,7 @@ def test_layout_accessibility_and_result_at_each_size(browser, server, size):
                                            '.runoff-events'].map(s => document.querySelector(s).getBoundingClientRect().top)""")
             assert tops[0] < tops[1] < tops[2] and tops[1] < tops[3] and tops[2] < tops[4], tops
         assert_accessible(page, f"{size}: result")
-        shot(page, f"app-{size}.png")
+        shot(page, f"app-{size}.png", docs=True)
         if size == "wide":
             for tab in ("voters", "result", "about"):
                 page.click(f".runoff-tab-{tab}")
@@ -147,7 +147,7 @@ def test_layout_accessibility_and_result_at_each_size(browser, server, size):
                                         "about": ".runoff-timeline"}[tab], timeout=RUN_TIMEOUT)
                 assert horizontal_overflow(page) <= 0
                 assert_accessible(page, f"{size}: {tab} tab")
-                shot(page.locator(".runoff-tabs"), f"app-{tab}.png")
+                shot(page.locator(".runoff-tabs"), f"app-{tab}.png", docs=tab == "voters")
             page.click(".runoff-tab-replicates")
             page.fill(".runoff-replicates-count input", "12")
             page.click(".runoff-replicates-run")
@@ -155,7 +155,7 @@ def test_layout_accessibility_and_result_at_each_size(browser, server, size):
             sentence = page.inner_text(".runoff-band-sentence")
             assert "The observed 54.3% for Yachimovich lies" in sentence and "middle 90% of the model's runs" in sentence
             assert_accessible(page, f"{size}: replicates")
-            shot(page.locator(".runoff-tabs"), "app-replicates.png")
+            shot(page.locator(".runoff-tabs"), "app-replicates.png", docs=True)
             # the settings change: the replicates are marked as stale
             page.fill(".runoff-seed input", "3")
             page.press(".runoff-seed input", "Enter")
@@ -197,7 +197,7 @@ def test_counterfactual_by_kind_pin_rerun_named_results_csv_and_link(browser, se
             assert rows[who][:2] == [cell(counterfactual, who), cell(baseline, who)]
         diff = 100 * (counterfactual.shares["Peretz"] - baseline.shares["Peretz"])
         assert rows["Peretz"][2] == f"{diff:+.1f} points"
-        shot(page, "app-pinned.png")
+        shot(page, "app-pinned.png", docs=True)
 
         page.click(".runoff-export-toggle")
         with page.expect_download(timeout=RUN_TIMEOUT) as download:
@@ -255,7 +255,7 @@ def test_errors_are_shown_at_the_field_that_caused_them(browser, server, tmp_pat
             const message = field.querySelector('.v-messages').getBoundingClientRect();
             return message.top - input.bottom; }""")
         assert 0 <= gap < 30, gap  # directly under the box the student typed in
-        shot(page, "app-field-error.png")
+        shot(page.locator(".runoff-event-editing"), "app-field-error.png", docs=True)
         # an upload with the button: a file whose base replaces events is announced
         one = tmp_path / "one-event.toml"
         one.write_text('base = "labor-2011"\nname = "one-event"\n[[events]]\nkind = "endorse"\nday = 3\n'

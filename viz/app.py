@@ -106,7 +106,10 @@ CSS = """
 .runoff-table th { font-weight: 700; color: #262626; }
 .runoff-event { border-bottom: 1px solid #e6e6e6; padding: 4px 0; display: flex; flex-wrap: wrap; align-items: flex-start;
                 gap: 0 4px; }
-.runoff-event > .runoff-event-fields, .runoff-event > .runoff-problem { flex: 1 1 100%; }
+.runoff-event > .runoff-event-fields, .runoff-event > .runoff-problem { flex: 1 1 100%; box-sizing: border-box;
+                                                                      min-width: 0; max-width: 100%; }
+.runoff-event-fields .v-input { margin-bottom: 8px; }
+.runoff-choice-select { width: 100%; }
 .runoff-event-text { font-size: 0.9rem; margin: 2px 0 2px 0; font-weight: 400; }
 .runoff-event-day { flex: 1; font-size: 0.9rem; }
 .runoff-param-controls { display: flex; align-items: center; gap: 6px; }
@@ -131,7 +134,8 @@ CSS = """
 .runoff-choice { margin: 4px 0; min-width: 0; }
 .runoff-choice-label { display: flex; flex-direction: column; gap: 2px; font-size: 0.8rem; color: #3d3d3d; }
 .runoff-choice-select { font-size: 0.95rem; padding: 4px 6px; border: 1px solid #767676; border-radius: 4px;
-                        background: #fff; color: #1a1a1a; max-width: 100%; min-height: 34px; }
+                        background: #fff; color: #1a1a1a; max-width: 100%; min-height: 34px;
+                        -webkit-appearance: menulist; appearance: auto; }
 .runoff-choice-select:focus-visible { outline: 3px solid #0b3d91; outline-offset: 1px; }
 .v-tab { text-transform: none !important; letter-spacing: normal !important; font-size: 0.95rem; }
 .runoff-app .v-btn { text-transform: none; letter-spacing: normal; }
