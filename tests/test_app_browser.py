@@ -134,10 +134,10 @@ def test_layout_accessibility_and_result_at_each_size(browser, server, size):
         assert horizontal_overflow(page) <= 0
         if size != "phone":
             assert in_first_screen(page, ".runoff-run") and in_first_screen(page, ".runoff-result")
-        else:  # one column, in a student's order: run bar, then the result, then the views and the settings
+        else:  # one column, in a student's order: run bar, result, start here (foldable), views, settings
             tops = page.evaluate("""() => ['.runoff-runbar', '.runoff-result-card', '.runoff-tabs', '.runoff-start',
                                            '.runoff-events'].map(s => document.querySelector(s).getBoundingClientRect().top)""")
-            assert tops[0] < tops[1] < tops[2] and tops[1] < tops[3] and tops[2] < tops[4], tops
+            assert tops[0] < tops[1] < tops[3] < tops[2] < tops[4], tops
         assert_accessible(page, f"{size}: result")
         shot(page, f"app-{size}.png", docs=True)
         if size == "wide":
@@ -156,10 +156,20 @@ def test_layout_accessibility_and_result_at_each_size(browser, server, size):
             assert "The observed 54.3% for Yachimovich lies" in sentence and "middle 90% of the model's runs" in sentence
             assert_accessible(page, f"{size}: replicates")
             shot(page.locator(".runoff-tabs"), "app-replicates.png", docs=True)
+            page.click(".runoff-tab-compare")
+            page.select_option(".runoff-compare-counterfactual select", "labor-2011-herzog-endorses-yachimovich")
+            page.fill(".runoff-compare-count input", "3")
+            page.click(".runoff-compare-run")
+            page.wait_for_selector(".runoff-compare-card .runoff-chart-compare", timeout=RUN_TIMEOUT)
+            assert "Counterfactual: labor-2011-herzog-endorses-yachimovich" in page.inner_text(".runoff-compare-card")
+            assert_accessible(page, f"{size}: compare")
+            shot(page.locator(".runoff-tabs"), "app-compare.png")
             # the settings change: the replicates are marked as stale
             page.fill(".runoff-seed input", "3")
             page.press(".runoff-seed input", "Enter")
-            page.wait_for_selector(".runoff-stale-note", timeout=RUN_TIMEOUT)
+            page.wait_for_selector(".runoff-compare-card .runoff-stale-note", timeout=RUN_TIMEOUT)
+            page.click(".runoff-tab-replicates")
+            page.wait_for_selector(".runoff-replicates-card .runoff-stale-note", timeout=RUN_TIMEOUT)
     finally:
         w.close()
     w.check_clean()

@@ -177,3 +177,48 @@ def test_the_apps_markdown_is_escaped_and_offline():
     assert markdown_html("**Goal:** x\n\n1. a `b`\n2. *c*\n") == (
         "<p><strong>Goal:</strong> x</p><ol><li>a <code>b</code></li><li><em>c</em></li></ol>")
     assert markdown_html("<img src=x onerror=alert(1)>") == "<p>&lt;img src=x onerror=alert(1)&gt;</p>"
+
+
+# --------------------------------------------------------------------------- server limits
+def test_runoff_viz_limit_options_are_checked_and_passed_to_the_app(capsys, monkeypatch):
+    from runoff_abm.viz import cli, limits
+
+    assert cli.main(["--max-members", "5"]) == 2
+    assert "runoff viz: error: --max-members 5: allowed 100 to 5,000,000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--session-jobs", "3"])  # argparse refuses a choice it does not offer
+    assert exit_.value.code == 2
+    parser = __import__("argparse").ArgumentParser()
+    cli._add_arguments(parser)
+    chosen = cli.limits_from(parser.parse_args(["--max-members", "20000", "--max-jobs", "3", "--job-seconds", "30"]))
+    assert (chosen.max_members, chosen.max_jobs, chosen.job_seconds, chosen.max_replicates) == (20000, 3, 30.0, 200)
+    monkeypatch.setenv(limits.ENV, chosen.to_json())
+    limits.set_server_limits(None)
+    try:
+        assert limits.server_limits() == chosen and limits.JOB_SLOTS.size == 3
+    finally:
+        monkeypatch.delenv(limits.ENV)
+        limits.set_server_limits(None)
+    assert limits.server_limits() == limits.DEFAULTS
+
+
+def test_job_slots_queue_the_jobs_beyond_the_servers_limit():
+    import threading
+    import time
+
+    from runoff_abm.viz.limits import JobSlots
+
+    slots = JobSlots(2)
+    assert slots.acquire() and slots.acquire()
+    waited = []
+    got = []
+    worker = threading.Thread(target=lambda: got.append(slots.acquire(on_wait=waited.append)))
+    worker.start()
+    time.sleep(0.3)
+    assert got == [] and waited and waited[-1] == 2  # two jobs ahead
+    slots.release()
+    worker.join(5)
+    assert got == [True]
+    cancel = threading.Event()
+    cancel.set()
+    assert slots.acquire(cancelled=cancel.is_set) is False  # a cancelled wait gives up

@@ -150,9 +150,9 @@ CSS = """
   .runoff-runbar { order: 1; }
   .runoff-status { order: 2; }
   .runoff-result-card { order: 3; }
-  .runoff-start, .runoff-exercise { order: 4; }
-  .runoff-tabs { order: 5; }
   .runoff-controls > * { order: 6; }
+  .runoff-controls > .runoff-start, .runoff-controls > .runoff-exercise { order: 4; }
+  .runoff-tabs { order: 5; }
   .runoff-main > * { width: 100%; }
   .runoff-runbar .runoff-day { min-width: 0; width: 100%; }
 }
@@ -240,7 +240,7 @@ def Page(state: AppState | None = None, exercise: str | None = None, query: str 
             state.message.value = ex_error
         state.guard("opening the link", state.apply_link, search)
 
-    solara.use_memo(start, [search])
+    solara.use_effect(start, [search])  # after the first render: reading settings here must not tie the page to them
     model_task = solara.lab.use_task(_run_job, dependencies=None, raise_error=False)
     experiment_task = solara.lab.use_task(_run_job, dependencies=None, raise_error=False)
     state.bind(model_task, experiment_task)
@@ -271,8 +271,7 @@ def Page(state: AppState | None = None, exercise: str | None = None, query: str 
                         RunSettings(state)
                         EventEditor(state)
                         ParameterPanel(state)
-            with rv.Html(tag="main", class_="runoff-views"):
-                Views(state, tab, set_tab)
+            Views(state, tab, set_tab)
 
 
 @solara.component
@@ -281,9 +280,10 @@ def Views(state: AppState, tab: int, set_tab):
     one step re-renders this part of the page and nothing else."""
     snap = state.snapshot.value
     settings = state.settings.value
-    RunBar(state, snap.day, snap.election_day, snap.running, state.busy.value, state.playing.value,
-           state.progress.value, state.queued.value)
-    StatusBar(snap, settings)
-    ResultPanel(state, snap, state.pinned.value)
-    with solara.Column(classes=["runoff-tabs"], gap="4px"):
-        ViewTabs(state, snap, tab, set_tab)
+    with rv.Html(tag="main", class_="runoff-views"):  # one root: its children are the page's flex items on a phone
+        RunBar(state, snap.day, snap.election_day, snap.running, state.busy.value, state.playing.value,
+               state.progress.value, state.queued.value)
+        StatusBar(snap, settings)
+        ResultPanel(state, snap, state.pinned.value)
+        with solara.Column(classes=["runoff-tabs"], gap="4px"):
+            ViewTabs(state, snap, tab, set_tab)

@@ -560,7 +560,7 @@ def comparison_chart(baseline_daily: np.ndarray, counterfactual_daily: np.ndarra
         marks.append(Mark(e, 100 * observed, COLOR_OBSERVED, "star", f"observed runoff: {a} {100 * observed:.1f}%", 9))
         values.append(100 * observed)
     p1 = Panel(x=day_axis(e, "day"), y=percent_axis(values, f"share of {a}"), lines=tuple(lines), bands=tuple(bands),
-               marks=tuple(marks), title=f"mean projected share of {a} (band: 90% of runs)")
+               marks=tuple(marks), title=f"projected share of {a}: mean, 90% band")
     d = 100 * np.asarray(differences, dtype=float)
     lo, hi = zoomed(list(d) + [0.0], min_span=1.0, pad=0.1)
     jitter = np.random.default_rng(0).uniform(0.15, 0.85, len(d))
@@ -570,7 +570,7 @@ def comparison_chart(baseline_daily: np.ndarray, counterfactual_daily: np.ndarra
     p2 = Panel(x=Axis(lo, hi, tuple((t, f"{t:+g}") for t in nice_ticks(lo, hi, 5)), "points (counterfactual − baseline)"),
                y=Axis(0, 1, (), "", categorical=True), marks=dots,
                rules=(Rule("x", 0.0, "#777777", True), Rule("x", mean_d, "#222222", False, f"mean {mean_d:+.2f}", 1.5)),
-               title=f"paired difference in {a}'s share, one dot per seed", show_y=False)
+               title="paired difference, one dot per seed", show_y=False)
     summary = (f"Same {len(d)} seeds: mean share of {a} {lines[0].ys[-1]:.1f}% ({names[0]}) vs {lines[1].ys[-1]:.1f}% "
                f"({names[1]}); paired difference {mean_d:+.2f} points.")
     legend = (LegendItem(names[0], "#555555"), LegendItem(names[1], "#c26a00"),

@@ -185,7 +185,7 @@ def _axes(out: list[str], f: _Frame) -> None:
                    f'fill="#2b2b2b">{_e(_cut(p.y.title, f.height))}</text>')
     if p.title:
         out.append(f'<text x="{_num(f.left)}" y="{_num(f.top - 7)}" fill="#1a1a1a" font-weight="600">'
-                   f'{_e(_cut(p.title, f.width + f.left - 6))}</text>')
+                   f'{escape(_cut(p.title, f.width))}</text>')
     if p.show_x and p.x.ticks:
         positions = [f.x(v) for v, _ in p.x.ticks]
         widest = max(text_width(t) for _, t in p.x.ticks)
