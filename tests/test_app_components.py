@@ -607,3 +607,17 @@ def test_exercise_rules_are_the_exercises_own_functions():
     expected = run("labor-2011", seed=0, members=2000, rules={"choice": exercise_rules.clan_vote})
     assert got.votes == expected.votes != run("labor-2011", seed=0, members=2000).votes
     assert not state.apply(replace(state.settings.value, rules=(("choice", "os:system"),)), "rules")
+
+
+def test_whatever_a_page_sends_is_checked(app):
+    """A page (or a hand-made websocket client) can send any value through a widget: the app
+    checks it like typed input and shows a problem, never a traceback."""
+    state, rc = app
+    slider = slider_of(rc, "influence_rate")
+    slider.fire_event("change", "not a number")
+    assert "param:influence_rate" in problems(state) and state.session.model.params.influence_rate == 0.3
+    slider.fire_event("change", 1e9)
+    assert "out of range" in problems(state)["param:influence_rate"]
+    kind = choice(rc, "runoff-scenario")
+    kind.value = "no-such-scenario"  # not one of the choices: ignored
+    assert state.settings.value.source == "labor-2011"

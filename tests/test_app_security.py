@@ -85,10 +85,15 @@ def test_hostile_uploads_are_refused_while_another_student_keeps_stepping(browse
         big.write_text('base = "labor-2011"\nname = "big-roll"\nroll = 10000000\n[round1]\nblank = 273\n')
         a.set_input_files(".runoff-upload-input", str(big))
         a.wait_for_selector("text=big-roll · seed 0 · 5,000 members (roll 10,000,000)", timeout=RUN_TIMEOUT)
+        a.wait_for_selector(".runoff-notice:has-text('Loaded big-roll.toml')", timeout=RUN_TIMEOUT)  # the last update
         assert a.inner_text(".runoff-full-roll").strip() == "Server limit (66,310)"
         a.fill(".runoff-members input", "10000000")
         a.press(".runoff-members input", "Enter")
-        a.wait_for_selector(".runoff-members .v-messages:has-text('out of range')", timeout=RUN_TIMEOUT)
+        try:
+            a.wait_for_selector(".runoff-members .v-messages:has-text('out of range')", timeout=RUN_TIMEOUT)
+        except Exception:
+            shot(a, "debug-members.png", full_page=True)
+            raise
         assert "10,000,000 is out of range; allowed: 100 to 66,310 members" in a.inner_text(".runoff-members")
         assert "5,000 members" in a.inner_text(".runoff-status")
         # after all that, both pages still run to election day

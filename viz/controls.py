@@ -337,8 +337,11 @@ def ParamSlider(state: AppState, control: ParamControl, value, changed: bool):
     problem = state.problem(f"param:{spec.name}")
 
     def on_slide(widget, event, data):
-        number = int(round(float(data))) if control.is_int else round(float(data), control.decimals + 3)
-        state.guard("setting a parameter", state.set_param, spec.name, number, area=f"param:{spec.name}")
+        def apply():  # whatever a page sends is checked: a bad value is a problem at the field
+            number = int(round(float(data))) if control.is_int else round(float(data), control.decimals + 3)
+            return state.set_param(spec.name, number)
+
+        state.guard("setting a parameter", apply, area=f"param:{spec.name}")
 
     def on_text(text):
         state.guard("setting a parameter", state.set_param_text, spec.name, text, area=f"param:{spec.name}")

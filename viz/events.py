@@ -214,7 +214,8 @@ def new_event(kind: str, scn: Scenario, taken: Sequence[Event] = (), day: int | 
 
 def change_kind(event: Event, kind: str, scn: Scenario, others: Sequence[Event], index: int) -> Event:
     """``event`` turned into a ``kind`` event: same day, every field the new kind shares (same
-    key, value allowed) kept, the rest as :func:`new_event` would start them.
+    key, value allowed) kept except the note (it described the old event), the rest as
+    :func:`new_event` would start them.
 
     Raises:
         ScenarioError: naming ``events[index].kind`` when the scenario has nothing such an event
