@@ -30,7 +30,40 @@ def pytest_sessionstart(session):
                         "Playwright (pip install -e '.[dev]'); .ci/run installs both", returncode=3)
 
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+#: Screenshots for the README and docs/teaching.md are written to docs/img/ only when this is set
+#: (``RUNOFF_UPDATE_SCREENSHOTS=1``); otherwise to test-artifacts/, so CI never dirties the tree.
+UPDATE_SCREENSHOTS = os.environ.get("RUNOFF_UPDATE_SCREENSHOTS") == "1"
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def shot(target, name: str, full_page: bool = False, docs: bool = False) -> Path:
+    """Screenshot a page or one element (a Playwright locator) as ``name``: in test-artifacts/, or,
+    for a screenshot the docs show (``docs``), in docs/img/ when updating screenshots."""
+    folder = ROOT / "docs" / "img" if (docs and UPDATE_SCREENSHOTS) else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    else:
+        target.screenshot(path=str(path), animations="disabled")
+    return path
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (``npm ci --prefix tests/js``) in ``page``; its violations of the given impacts."""
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"axe-core is missing ({AXE}); install it with: npm ci --prefix tests/js")
+        pytest.skip("axe-core is not installed; install it with: npm ci --prefix tests/js")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate("""async () => {
+      const r = await axe.run(document, {resultTypes: ['violations']});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                     nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""")
+    return [v for v in found if v["impact"] in impacts]
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,17 @@ The editor shows, for an event, the declared fields of its kind (:attr:`Event.fi
 choices from the scenario, numbers and notes are text. An edit rebuilds the event's table with
 the new value and parses it with :func:`~runoff_abm.model.events.parse_event`, the loader's own
 parser, so the editor accepts exactly what a scenario file accepts, with the same messages
-(events numbered from 1 here, as a student counts them). Nothing here knows one kind from another.
+(events numbered from 1 here, as a student counts them). Any field can change, the kind too
+(:func:`change_kind` keeps the day and every field the new kind shares). A new number field
+starts at a sensible value (:func:`sensible_number`: the median of the scenario's own events of
+that kind, else the declared default), not at the top of its range. Nothing here knows one kind
+from another.
 """
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +25,8 @@ from runoff_abm.model.events import blank_event as _blank_event
 from runoff_abm.model.scenario import Scenario
 
 __all__ = ["EditorField", "kind_labels", "event_fields", "field_choices", "field_text", "edit_event",
-           "blank_event", "check_event", "apply_events", "short_label", "NONE"]
+           "blank_event", "new_event", "change_kind", "sensible_number", "check_event", "apply_events",
+           "short_label", "NONE"]
 
 #: What an optional name field shows when it is empty.
 NONE = "(none)"
@@ -56,6 +63,8 @@ def event_fields(kind: str) -> tuple[EditorField, ...]:
     for f in EVENT_KINDS[kind].fields:
         shown = {"day": "day", "name": "choice", "number": "number", "text": "text"}[f.type]
         label = f"{f.label} {f.range_text()}" if f.type == "number" else f.label
+        if f.type == "day":
+            label = f"{f.label} (campaign day)"
         out.append(EditorField(attr=f.name, key=f.key, label=label, kind=shown, spec=f))
     return tuple(out)
 
@@ -84,8 +93,10 @@ def field_text(event: Event, attr: str) -> str:
 
 
 def _renumber(err: ScenarioError, index: int) -> ScenarioError:
-    """The error with ``events[i]`` (0-based, as in a file) shown as ``event i+1``."""
-    field = err.field.replace(f"events[{index}]", f"event {index + 1}")
+    """The error without its source (a file on the server) and with the field ``events[index]...``
+    (the app shows it as ``event index+1``: :func:`runoff_abm.viz.messages.student_text`)."""
+    field = err.field if err.field.startswith(f"events[{index}]") else f"events[{index}]" + (
+        "." + err.field.split(".", 1)[1] if "." in err.field else "")
     return ScenarioError("", field, err.message)
 
 
@@ -129,6 +140,107 @@ def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
     """A new event of ``kind`` on day 1 with allowed values (see
     :func:`runoff_abm.model.events.blank_event`)."""
     return _blank_event(kind, scn, taken)
+
+
+def sensible_number(kind: str, attr: str, scn: Scenario) -> float | None:
+    """A starting value for number field ``attr`` of a new ``kind`` event: the median of the
+    scenario's own events of that kind (e.g. 0.5 for an endorsement's strength in labor-2011),
+    else the declared default, else the middle of the allowed range."""
+    spec = _spec(kind, attr)
+    seen = [float(getattr(e, attr)) for e in scn.events if e.kind == kind and getattr(e, attr, None) is not None]
+    if seen:
+        return float(statistics.median(seen))
+    if spec.default is not None:
+        return float(spec.default)
+    if spec.low is not None and spec.high is not None:
+        return (float(spec.low) + float(spec.high)) / 2
+    return None
+
+
+def _first_allowed(kind: str, scn: Scenario, taken: Sequence[Event]) -> Event:
+    """The first combination of allowed values (names in the scenario's order, numbers from
+    :func:`sensible_number`, day 1) that is a valid event, preferring one that keeps the event
+    list valid together with ``taken``."""
+    if kind not in EVENT_KINDS:
+        raise ScenarioError("", "events.kind", f"{kind!r} is not an event kind; allowed: {', '.join(EVENT_KINDS)}")
+    fields = EVENT_KINDS[kind].fields
+    options = []
+    for f in fields:
+        if f.type == "day":
+            options.append([1])
+        elif f.type == "name":
+            options.append(choices(f, scn) + ([None] if not f.required else []))
+        elif f.type == "number":
+            options.append([sensible_number(kind, f.name, scn)])
+        else:
+            options.append([f.default])
+    first = None
+    for combo in itertools.islice(itertools.product(*options), 2000):
+        table = {"kind": kind} | {f.key: v for f, v in zip(fields, combo, strict=True) if v is not None}
+        try:
+            event = parse_event(table, scn, "events[0]")
+        except ScenarioError:
+            continue
+        first = first or event
+        try:
+            scn.with_events(list(taken) + [event])
+        except ScenarioError:
+            continue
+        return event
+    if first is not None:
+        return first
+    raise ScenarioError("", "events.kind", f"this scenario has nothing a {EVENT_KINDS[kind].label} event could name")
+
+
+def new_event(kind: str, scn: Scenario, taken: Sequence[Event] = (), day: int | None = None) -> Event:
+    """A new event of ``kind`` for the editor: allowed names (keeping the list valid with
+    ``taken`` where possible), numbers from :func:`sensible_number`, on ``day`` (default 1).
+
+    Raises:
+        ScenarioError: when the scenario has nothing this kind of event could name.
+    """
+    event = _first_allowed(kind, scn, taken)
+    if day is not None and day != event.day:
+        table = event.to_table()
+        table["day"] = day
+        if "until" in table:
+            table["until"] = max(day, int(table["until"]))
+        try:
+            event = parse_event(table, scn, "events[0]")
+        except ScenarioError:
+            pass
+    return event
+
+
+def change_kind(event: Event, kind: str, scn: Scenario, others: Sequence[Event], index: int) -> Event:
+    """``event`` turned into a ``kind`` event: same day, every field the new kind shares (same
+    key, value allowed) kept except the note (it described the old event), the rest as
+    :func:`new_event` would start them.
+
+    Raises:
+        ScenarioError: naming ``events[index].kind`` when the scenario has nothing such an event
+        could name.
+    """
+    if kind == event.kind:
+        return event
+    try:
+        fresh = new_event(kind, scn, others, day=event.day)
+    except ScenarioError as err:
+        raise ScenarioError("", f"events[{index}].kind", err.message) from None
+    table = fresh.to_table()
+    old = event.to_table()
+    keys = {f.key for f in fresh.fields}
+    best = fresh
+    for key, value in old.items():
+        if key in ("kind", "note") or key not in keys or table.get(key) == value:
+            continue
+        trial = {**table, key: value}
+        try:
+            candidate = parse_event(trial, scn, f"events[{index}]")
+        except ScenarioError:
+            continue
+        table, best = trial, candidate
+    return best
 
 
 def apply_events(scn: Scenario, events: Sequence[Event]) -> Scenario:

@@ -12,12 +12,14 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import solara
+from solara.alias import rv
 
 from runoff_abm.model.scenario import ScenarioError
-from runoff_abm.viz.controls import EventEditor, ParamSlider, RunSettings, ScenarioControls
+from runoff_abm.viz.controls import EventEditor, ParamSlider, RulesControl, RunSettings, ScenarioControls
 from runoff_abm.viz.param_controls import param_controls
 from runoff_abm.viz.presets import Exercise, exercise_names, load_exercise
 from runoff_abm.viz.state import AppState
+from runoff_abm.viz.text import markdown_html
 
 __all__ = ["exercise_from_query", "apply_preset", "ExercisePanel", "ExerciseControls"]
 
@@ -33,7 +35,7 @@ def exercise_from_query(search: str | None) -> tuple[Exercise | None, str | None
     try:
         return load_exercise(names[0]), None
     except ScenarioError as err:
-        return None, f"exercise {names[0]!r}: {err.message} (allowed: {', '.join(exercise_names())})"
+        return None, f"exercise {names[0][:60]!r}: {err.message} (allowed: {', '.join(exercise_names())})"
 
 
 def apply_preset(state: AppState, ex: Exercise) -> None:
@@ -45,17 +47,20 @@ def apply_preset(state: AppState, ex: Exercise) -> None:
 @solara.component
 def ExercisePanel(ex: Exercise):
     """The exercise's title and instructions, and where its notebook is."""
-    with solara.Card(f"Exercise: {ex.title}", classes=["runoff-card", "runoff-exercise"], margin=0):
-        solara.Markdown(ex.instructions)
+    with solara.Card(classes=["runoff-card", "runoff-exercise"], margin=0):
+        rv.Html(tag="h2", children=[f"Exercise: {ex.title}"], class_="runoff-card-heading")
+        solara.HTML(tag="div", unsafe_innerHTML=markdown_html(ex.instructions), classes=["runoff-prose"])
         solara.Text(f"Notebook and worked solution: exercises/{ex.exercise}/ (docs/teaching.md)",
-                    style={"font-size": "0.8em", "color": "#555"})
+                    style={"font-size": "0.85rem", "color": "#4a4a4a"})
 
 
 @solara.component
 def ExerciseControls(state: AppState, ex: Exercise):
-    """Only the controls the exercise names: seed/size, events, upload, and its parameters."""
+    """Only the controls the exercise names: seed/size, events, upload, rules, and its parameters."""
     if "upload" in ex.controls:
         ScenarioControls(state)
+    if "rules" in ex.controls:
+        RulesControl(state)
     if "seed" in ex.controls or "members" in ex.controls:
         RunSettings(state)
     if "events" in ex.controls:
@@ -64,6 +69,7 @@ def ExerciseControls(state: AppState, ex: Exercise):
         values = state.settings.value.params().as_dict()
         changed = dict(state.settings.value.overrides)
         controls = {c.name: c for c in param_controls()}
-        with solara.Card("Parameters for this exercise", classes=["runoff-card", "runoff-exercise-params"], margin=0):
+        with solara.Card(classes=["runoff-card", "runoff-exercise-params"], margin=0):
+            rv.Html(tag="h2", children=["Parameters for this exercise"], class_="runoff-card-heading")
             for name in ex.parameters:
                 ParamSlider(state, controls[name], values[name], name in changed)

@@ -20,8 +20,8 @@ from runoff_abm.model.scenario import Scenario
 __all__ = ["RunSummary", "Distribution", "Comparison", "summarise_run", "run_replicates", "run_comparison",
            "distribution", "MAX_REPLICATES"]
 
-#: Most runs one replicate or compare request may ask for.
-MAX_REPLICATES = 500
+#: Most runs one replicates or compare call may ask for (the app's server limit is lower: ``--max-replicates``).
+MAX_REPLICATES = 10_000
 
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
@@ -61,7 +61,8 @@ def _check_count(count: int) -> int:
 
 
 def run_replicates(scenario: Scenario, master_seed: int, count: int, members: int,
-                   progress: Progress | None = None, cancelled: Cancelled | None = None) -> list[RunSummary]:
+                   progress: Progress | None = None, cancelled: Cancelled | None = None,
+                   rules: dict | None = None) -> list[RunSummary]:
     """Run ``scenario`` on ``count`` independent seeds derived from ``master_seed``.
 
     Args:
@@ -71,13 +72,14 @@ def run_replicates(scenario: Scenario, master_seed: int, count: int, members: in
         members: members per run.
         progress: called with the fraction done after each run.
         cancelled: polled before each run; the runs done so far are returned when it is True.
+        rules: plug-in rules (function objects) for every run.
     """
     runs: list[RunSummary] = []
     seeds = replicate_seeds(master_seed, _check_count(count))
     for k, seed in enumerate(seeds):
         if cancelled and cancelled():
             break
-        runs.append(summarise_run(run(scenario, seed=seed, members=members)))
+        runs.append(summarise_run(run(scenario, seed=seed, members=members, rules=rules or None)))
         if progress:
             progress((k + 1) / len(seeds))
     return runs
@@ -103,7 +105,8 @@ class Comparison:
 
 def run_comparison(baseline: Scenario, counterfactual: Scenario, master_seed: int, count: int, members: int,
                    baseline_name: str = "baseline", counterfactual_name: str = "counterfactual",
-                   progress: Progress | None = None, cancelled: Cancelled | None = None) -> Comparison:
+                   progress: Progress | None = None, cancelled: Cancelled | None = None,
+                   baseline_rules: dict | None = None, counterfactual_rules: dict | None = None) -> Comparison:
     """Run ``baseline`` and ``counterfactual`` on the same ``count`` seeds, alternating.
 
     Args:
@@ -116,6 +119,7 @@ def run_comparison(baseline: Scenario, counterfactual: Scenario, master_seed: in
         counterfactual_name: label of the counterfactual.
         progress: called with the fraction done after each pair.
         cancelled: polled before each pair; the pairs done so far are kept when it is True.
+        baseline_rules, counterfactual_rules: plug-in rules (function objects) of each side.
 
     Raises:
         ValueError: if the two scenarios do not have the same finalists (nothing to compare).
@@ -128,8 +132,9 @@ def run_comparison(baseline: Scenario, counterfactual: Scenario, master_seed: in
     for k, seed in enumerate(seeds):
         if cancelled and cancelled():
             break
-        base.append(summarise_run(run(baseline, seed=seed, members=members)))
-        counter.append(summarise_run(run(counterfactual, seed=seed, members=members)))
+        base.append(summarise_run(run(baseline, seed=seed, members=members, rules=baseline_rules or None)))
+        counter.append(summarise_run(run(counterfactual, seed=seed, members=members,
+                                         rules=counterfactual_rules or None)))
         if progress:
             progress((k + 1) / len(seeds))
     return Comparison(baseline_name=baseline_name, counterfactual_name=counterfactual_name,
@@ -163,10 +168,13 @@ def distribution(runs: Sequence[RunSummary], finalist_a: str) -> Distribution:
     """Summarise ``runs`` (at least one) for finalist ``finalist_a``."""
     if not runs:
         raise ValueError("no runs to summarise")
-    shares = np.array([r.share_a for r in runs])
+    shares = np.array([r.share_a for r in runs], dtype=float)
     wins = np.array([1.0 if r.winner == finalist_a else 0.5 if r.winner == "tie" else 0.0 for r in runs])
     p = float(wins.mean())
-    return Distribution(n=len(runs), mean=float(shares.mean()), low=float(np.quantile(shares, 0.05)),
-                        high=float(np.quantile(shares, 0.95)), win_probability=p,
+    voted = shares[np.isfinite(shares)]  # a run in which nobody voted has no share
+    if not len(voted):
+        voted = np.array([np.nan])
+    return Distribution(n=len(runs), mean=float(voted.mean()), low=float(np.quantile(voted, 0.05)),
+                        high=float(np.quantile(voted, 0.95)), win_probability=p,
                         win_se=float(np.sqrt(p * (1 - p) / len(runs))),
                         mean_turnout=float(np.mean([r.turnout for r in runs])))

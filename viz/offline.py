@@ -10,8 +10,9 @@ replaces the CDN address by an unreachable loopback one, so that even a missing 
 cause a request that leaves the machine. :func:`missing_assets` lists any file the page template
 needs that is not shipped, so a broken install fails at start-up with a clear message.
 
-The app draws its charts with matplotlib (PNG images), so it needs none of the Vega/Altair
-bundles that Altair charts would load from the CDN.
+The app draws its charts as inline SVG built on the server (:mod:`runoff_abm.viz.svg`) and its
+two small Vue templates ship in the package, so it needs none of the Vega/Altair bundles that
+Altair charts would load from the CDN.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _ENVIRONMENT = {
     "SOLARA_MODE": "production",
     "SOLARA_THEME_VARIANT": "light",
     "SOLARA_CHECK_HOOKS": "off",
+    "SOLARA_THEME_TITLE": "runoff-abm: a party runoff, day by day",
 }
 
 
@@ -64,6 +66,7 @@ def configure_offline() -> None:
     server_settings.telemetry.mixpanel_enable = False
     server_settings.main.mode = "production"
     server_settings.theme.variant = server_settings.ThemeVariant.light
+    server_settings.theme.title = _ENVIRONMENT["SOLARA_THEME_TITLE"]
 
 
 def required_assets() -> list[str]:

@@ -1,7 +1,8 @@
 """Parameter controls derived from ``runoff_abm.PARAM_SPECS`` (the one parameter definition).
 
-Nothing here re-types a parameter: every control's name, kind (int or float slider), range,
-group and tooltip come from a :class:`~runoff_abm.model.params.ParamSpec`. This module only adds what a
+Nothing here re-types a parameter: every control's name, plain label, kind (int or float
+slider), range, unit, meaning, group, level (basic ones shown first, advanced ones folded) and
+tooltip come from a :class:`~runoff_abm.model.params.ParamSpec`. This module only adds what a
 slider needs beyond the spec — a step that lands exactly on the default — and turns typed text
 into a checked value with the model's own :func:`~runoff_abm.model.params.parse_value`.
 """
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 from runoff_abm.model.params import PARAM_SPECS, ParamSpec, parse_value
 
-__all__ = ["ParamControl", "param_controls", "controls_by_group", "slider_step", "tooltip", "parse_text",
-           "format_value"]
+__all__ = ["ParamControl", "param_controls", "controls_by_group", "controls_by_level", "slider_step", "tooltip",
+           "parse_text", "format_value"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,17 @@ def controls_by_group() -> dict[str, tuple[ParamControl, ...]]:
     for control in param_controls():
         groups.setdefault(control.spec.group, []).append(control)
     return {g: tuple(cs) for g, cs in groups.items()}
+
+
+def controls_by_level() -> tuple[tuple[ParamControl, ...], dict[str, tuple[ParamControl, ...]]]:
+    """The basic controls (``spec.level == "basic"``), and the advanced ones grouped by
+    ``spec.group`` (groups in order of first appearance)."""
+    basic = tuple(c for c in param_controls() if c.spec.level == "basic")
+    advanced: dict[str, list[ParamControl]] = {}
+    for control in param_controls():
+        if control.spec.level != "basic":
+            advanced.setdefault(control.spec.group, []).append(control)
+    return basic, {g: tuple(cs) for g, cs in advanced.items()}
 
 
 def parse_text(name: str, text: str) -> float | int:

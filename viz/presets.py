@@ -3,7 +3,8 @@
 Each ``scenarios/exercises/NAME.toml`` (data shipped in :mod:`runoff_abm.scenarios`) gives a title, the exercise folder it belongs to, the
 preset scenario and member count, the controls the exercise needs (parameter names, plus
 ``seed``, ``members``, ``events``, ``compare``, ``replicates``, ``upload``) and the instructions
-(Markdown) shown beside them.
+(Markdown) shown beside them. ``rules`` offers exercise 5's own decision rules
+(:mod:`runoff_abm.viz.exercise_rules`); no preset can make the app run code from a file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from runoff_abm.scenarios import BUILTIN_DIR, builtin_names
 __all__ = ["Exercise", "exercise_names", "load_exercise", "SPECIAL_CONTROLS"]
 
 DIR = BUILTIN_DIR / "exercises"
-SPECIAL_CONTROLS = ("seed", "members", "events", "compare", "replicates", "upload")
+SPECIAL_CONTROLS = ("seed", "members", "events", "compare", "replicates", "upload", "rules")
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,25 @@
 """One browser session's simulation: its settings, its model, and immutable snapshots for the views.
 
 A :class:`Settings` value is everything the user chose (scenario, event list, parameter
-overrides, seed, member count); :meth:`Settings.scenario` turns it into a checked
-:class:`~runoff_abm.scenarios.loader.Scenario`. A :class:`Session` owns one :class:`~runoff_abm.model.RunoffModel`
-built from the settings and steps it under a lock. After every change it takes a
-:class:`Snapshot`: plain, immutable data (the daily series, the event log, the aggregated
-network and ego sample, the sector table, the result) that the views draw without touching the
-model, so a view never sees a model half-way through a step. Layouts are computed once per
-graph and kept in the session's own :class:`~runoff_abm.viz.network.LayoutCache`.
+overrides, seed, member count, exercise rules); :meth:`Settings.scenario` turns it into a checked
+:class:`~runoff_abm.model.scenario.Scenario`, :meth:`Settings.changes` says in words what differs
+from the loaded scenario and :meth:`Settings.name` names the run by it. A :class:`Session` owns
+one :class:`~runoff_abm.model.runoff.RunoffModel` built from the settings and steps it under a
+lock. After every change it takes a :class:`Snapshot`: plain, immutable data (the daily series,
+the event log, where each round-1 group is heading, the sectors and brokers, the result) that
+the views draw without touching the model. A finished run is kept as a :class:`RunRecord`
+(its name, settings and result figures) for pinning, comparing and export.
 
-Nothing here is shared between sessions: the app creates one Session per browser session.
+Uploaded files are read by :func:`load_uploaded` with the upload limits; the app never honours a
+scenario's ``[rules]`` (an upload that names rules is refused) and runs only the exercise rules
+of :mod:`runoff_abm.viz.exercise_rules`, as function objects. Nothing here is shared between
+sessions: the app creates one Session per browser session.
 """
 
 from __future__ import annotations
 
 import threading
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,27 +28,22 @@ import numpy as np
 import pandas as pd
 
 from runoff_abm.model import inputs
-from runoff_abm.model.limits import UPLOAD_LIMITS
+from runoff_abm.model.errors import ScenarioError
+from runoff_abm.model.limits import UPLOAD_LIMITS, Limits
 from runoff_abm.model.params import Params
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.runoff import RunoffModel
-from runoff_abm.model.scenario import Scenario, ScenarioError, builtin_names, load_scenario, load_scenario_bytes
+from runoff_abm.model.scenario import Scenario, builtin_names, load_scenario, load_scenario_bytes
 from runoff_abm.scenarios import DEFAULT_SCENARIO
 from runoff_abm.viz.events import apply_events, short_label
-from runoff_abm.viz.network import (
-    CENTRE_KINDS,
-    EgoState,
-    GroupState,
-    LayoutCache,
-    ego_state,
-    graph_fingerprint,
-    group_state,
-    group_structure,
-    sample_ego,
-)
+from runoff_abm.viz.exercise_rules import rules_for
+from runoff_abm.viz.flows import GroupFlows, actual_flows, projected_flows, share_to_a
+from runoff_abm.viz.limits import ServerLimits, server_limits
+from runoff_abm.viz.naming import event_changes, parameter_changes, rule_changes, run_name
 
 __all__ = ["DEFAULT_SCENARIO", "DEFAULT_MEMBERS", "MIN_MEMBERS", "LARGE_MEMBERS", "MAX_UPLOAD_BYTES",
-           "Settings", "Snapshot", "Session", "parse_seed", "parse_members", "load_uploaded"]
+           "Settings", "Snapshot", "RunRecord", "Session", "Upload", "parse_seed", "parse_members", "member_range",
+           "load_uploaded", "check_upload_size"]
 
 
 #: Members simulated by default: small enough that every view redraws at once.
@@ -54,6 +54,9 @@ MIN_MEMBERS = 100
 LARGE_MEMBERS = 20000
 #: Largest scenario file accepted for upload.
 MAX_UPLOAD_BYTES = UPLOAD_LIMITS.max_file_bytes
+#: Top-level arrays of a scenario file and the limit that bounds each.
+_COUNTED = {"candidates": "max_candidates", "sectors": "max_sectors", "contractors": "max_contractors",
+            "institutions": "max_institutions", "events": "max_events"}
 
 
 def parse_seed(text) -> int:
@@ -66,41 +69,122 @@ def parse_seed(text) -> int:
     return inputs.parse_seed(text, "seed")
 
 
-def member_range(scn: Scenario) -> tuple[int, int]:
-    """The member counts the app allows for ``scn``: from MIN_MEMBERS (or the roll) to the roll."""
-    return min(MIN_MEMBERS, scn.roll), scn.roll
+def member_range(scn: Scenario, limits: ServerLimits | None = None) -> tuple[int, int]:
+    """The member counts the app allows for ``scn``: from MIN_MEMBERS (or the roll) to the roll,
+    and never more than the server's ``--max-members`` (``limits``, default the server's)."""
+    high = min(scn.roll, (limits or server_limits()).max_members)
+    return min(MIN_MEMBERS, high), high
 
 
-def parse_members(text, scn: Scenario) -> int:
+def parse_members(text, scn: Scenario, limits: ServerLimits | None = None) -> int:
     """A member count from a text box, within :func:`member_range` (the package's one parser).
 
     Raises:
-        InputError: ``members: ...`` naming the allowed range.
+        InputError: ``members: ...`` naming the allowed range (and the server's limit if lower
+        than the roll).
     """
-    low, high = member_range(scn)
+    low, high = member_range(scn, limits)
     return inputs.parse_members(text, "members", limit=high, low=low)
 
 
-def load_uploaded(name: str, data: bytes) -> Scenario:
-    """Load an uploaded scenario file (its ``base`` may name a built-in scenario).
+# --------------------------------------------------------------------------- uploads
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded scenario and what the student should know about it.
 
-    Args:
-        name: the file name as uploaded.
-        data: its content.
+    Attributes:
+        scenario: the loaded scenario.
+        base: the built-in scenario its ``base`` names, or None.
+        replaced_events: when the file lists events *and* builds on a base with events, the
+            number of the base's events its list replaces; else None.
+    """
+
+    scenario: Scenario
+    base: str | None = None
+    replaced_events: int | None = None
+
+
+def check_upload_size(name: str, size: int) -> None:
+    """Refuse a file by its name and size, before its content is transferred.
 
     Raises:
-        ScenarioError: naming the uploaded file, the field and what is allowed.
+        ScenarioError: for a name that is not ``.toml`` or a size over the upload limit.
     """
     label = Path(name or "upload.toml").name
     if not label.endswith(".toml"):
         raise ScenarioError(label, "", "not a scenario file; upload a .toml file (format: docs/scenarios.md)")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(label, "", f"the file is {len(data):,} bytes; a scenario file is at most "
-                            f"{MAX_UPLOAD_BYTES:,}")
-    scn = load_scenario_bytes(data, label, limits=UPLOAD_LIMITS)
-    return replace(scn, path=label)
+    if size > MAX_UPLOAD_BYTES:
+        raise ScenarioError(label, "", f"the file is {size:,} bytes; a scenario file is at most {MAX_UPLOAD_BYTES:,}")
 
 
+def _depth(data) -> int:
+    """Nesting depth of parsed TOML (iterative: a deep file cannot exhaust the stack here)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, dict):
+            stack += [(v, d + 1) for v in node.values()]
+        elif isinstance(node, list):
+            stack += [(v, d + 1) for v in node]
+    return deepest
+
+
+def _precheck(data: bytes, label: str, limits: Limits) -> dict:
+    """Parse the upload once and refuse what the app never accepts, before the loader builds it:
+    ``[rules]`` (code), deep nesting, and counts over the upload limits."""
+    try:
+        raw = tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ScenarioError(label, "", "not UTF-8 text; a scenario is a TOML file") from None
+    except RecursionError:
+        raise ScenarioError(label, "", f"nested too deeply; at most {limits.max_nesting} levels") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(label, "", f"TOML syntax error: {err}") from None
+    if "rules" in raw:
+        raise ScenarioError(label, "rules", "an uploaded scenario cannot name decision rules: code runs only "
+                            "where its owner put it. Run your own rules from the command line (runoff run FILE "
+                            "--rule choice=my_rules.py:my_rule) or in Python/Jupyter; in exercise 5 choose one of "
+                            "the exercise's rules in the app")
+    if _depth(raw) > limits.max_nesting:
+        raise ScenarioError(label, "", f"nested too deeply; at most {limits.max_nesting} levels")
+    for key, limit_name in _COUNTED.items():
+        value = raw.get(key)
+        limit = getattr(limits, limit_name)
+        if isinstance(value, list) and len(value) > limit:
+            raise ScenarioError(label, key, f"{len(value):,} entries; an uploaded scenario may have at most {limit:,}")
+    roll = raw.get("roll")
+    if isinstance(roll, int) and not isinstance(roll, bool) and roll > limits.max_roll:
+        raise ScenarioError(label, "roll", f"{roll:,} is more than the {limits.max_roll:,} members allowed")
+    return raw
+
+
+def load_uploaded(name: str, data: bytes, limits: Limits = UPLOAD_LIMITS) -> Upload:
+    """Load an uploaded scenario file (its ``base`` may only name a built-in scenario).
+
+    Args:
+        name: the file name as uploaded (only its last part is used).
+        data: its content.
+        limits: what an upload may ask for.
+
+    Raises:
+        ScenarioError: naming the uploaded file, the field and what is allowed; also for a file
+        that names ``[rules]`` (the app never runs code named by a file).
+    """
+    label = Path(name or "upload.toml").name
+    check_upload_size(label, len(data))
+    raw = _precheck(data, label, limits)
+    scn = load_scenario_bytes(data.removeprefix(b"\xef\xbb\xbf"), label, limits=limits)
+    base = raw.get("base") if isinstance(raw.get("base"), str) else None
+    replaced = None
+    if base is not None and "events" in raw:
+        own = load_scenario(base).events
+        if own:
+            replaced = len(own)
+    return Upload(scenario=replace(scn, path=label, rules={}), base=base, replaced_events=replaced)
+
+
+# --------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class Settings:
     """Everything the user chose for a run.
@@ -113,6 +197,7 @@ class Settings:
         overrides: parameter values set in the app, over the scenario's.
         seed: the master seed.
         members: members to simulate.
+        rules: exercise rules chosen, (slot, name) pairs (see :mod:`runoff_abm.viz.exercise_rules`).
     """
 
     base: Scenario
@@ -121,13 +206,15 @@ class Settings:
     overrides: tuple[tuple[str, float | int], ...] = ()
     seed: int = 0
     members: int = DEFAULT_MEMBERS
+    rules: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def initial(cls, base: Scenario, source: str, seed: int = 0, members: int | None = None) -> Settings:
-        """Settings for ``base`` unedited, with the default member count (capped by the roll)."""
-        low, high = member_range(base)
+    def initial(cls, base: Scenario, source: str, seed: int = 0, members: int | None = None,
+                limits: ServerLimits | None = None) -> Settings:
+        """Settings for ``base`` unedited, with the default member count (within the allowed range)."""
+        low, high = member_range(base, limits)
         size = DEFAULT_MEMBERS if members is None else members
-        return cls(base=base, source=source, events=tuple(base.events), seed=seed,
+        return cls(base=replace(base, rules={}), source=source, events=tuple(base.events), seed=seed,
                    members=max(low, min(high, size)))
 
     @classmethod
@@ -141,6 +228,10 @@ class Settings:
             raise ScenarioError(name, "", f"no such built-in scenario; built-ins: {', '.join(builtin_names())}")
         return cls.initial(load_scenario(name), name, **kw)
 
+    @property
+    def is_builtin(self) -> bool:
+        return self.source in builtin_names()
+
     def scenario(self) -> Scenario:
         """The scenario to run: ``base`` with the edited events and parameter overrides, checked.
 
@@ -153,18 +244,59 @@ class Settings:
         """The effective parameter values (defaults, then the scenario's, then the app's)."""
         return Params.from_mapping({**self.base.parameters, **dict(self.overrides)})
 
+    def base_params(self) -> dict[str, float | int]:
+        """The loaded scenario's parameter values (before the app's changes)."""
+        return Params.from_mapping(self.base.parameters).as_dict()
+
     @property
     def edited(self) -> bool:
-        """True when the events or parameters differ from the loaded scenario's."""
-        return tuple(self.events) != tuple(self.base.events) or bool(self.overrides)
+        """True when the events, parameters or rules differ from the loaded scenario's."""
+        return tuple(self.events) != tuple(self.base.events) or bool(self.overrides) or bool(self.rules)
+
+    def changes(self) -> list[str]:
+        """What differs from the loaded scenario, in words (events, parameters, rules)."""
+        return (event_changes(self.base.events, self.events)
+                + parameter_changes(self.base_params(), dict(self.overrides)) + rule_changes(dict(self.rules)))
+
+    def name(self) -> str:
+        """The run's name: the scenario and its changes (``"labor-2011 as recorded"`` unedited)."""
+        return run_name(self.base.name, self.changes())
+
+    def key(self) -> tuple:
+        """Identifies the settings (results made with other settings are stale)."""
+        return (self.source, self.base.name, tuple(self.events), tuple(self.overrides), self.seed, self.members,
+                tuple(self.rules))
 
     def with_override(self, name: str, value) -> Settings:
         """A copy with parameter ``name`` set to ``value`` (dropped when equal to the scenario's value)."""
         rest = tuple((k, v) for k, v in self.overrides if k != name)
-        base_value = Params.from_mapping(self.base.parameters).as_dict()[name]
-        if value == base_value:
+        if value == self.base_params()[name]:
             return replace(self, overrides=rest)
         return replace(self, overrides=rest + ((name, value),))
+
+    def model_rules(self) -> dict[str, Callable]:
+        """The exercise rules as function objects for the model."""
+        return rules_for(self.rules)
+
+
+# --------------------------------------------------------------------------- runs and snapshots
+@dataclass(frozen=True)
+class RunRecord:
+    """A finished run: its name and settings and the figures to compare, pin and export."""
+
+    name: str
+    key: tuple
+    scenario: str
+    seed: int
+    members: int
+    finalists: tuple[str, str]
+    votes: dict
+    shares: dict
+    turnout: float
+    turnout_votes: int
+    winner: str
+    daily_share_a: tuple[float, ...]
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,15 +304,16 @@ class Snapshot:
     """What the views show, taken from the model after a change. Immutable; never the model.
 
     Attributes:
-        serial: increases with every snapshot of a session (views memoise figures on it).
+        serial: increases with every snapshot of a session.
         daily: the DataCollector's frame so far (one row per day).
         log: the model's event log, (day, text) pairs.
-        scheduled: the scenario's events, (day, short label, description) triples.
-        groups: the aggregated network today.
-        ego: the ego sample today.
+        scheduled: the scenario's events, (day, short label, description) triples, in day order.
+        flows: where each round-1 group is heading today (after the vote: where it went).
         sectors: per sector: members, mean leaning and mean turnout propensity today.
+        brokers: per contractor: name, patron, bloc size, today's instruction.
         result: the RunResult once election day has passed, else None.
         observed: the observed runoff (votes, shares, turnout), if the scenario has one.
+        name: the run's name (scenario and changes); key: its settings' key.
     """
 
     serial: int
@@ -198,13 +331,19 @@ class Snapshot:
     daily: pd.DataFrame
     log: tuple[tuple[int, str], ...]
     scheduled: tuple[tuple[int, str, str], ...]
-    groups: GroupState
-    ego: EgoState
+    flows: GroupFlows
     sectors: pd.DataFrame
+    brokers: tuple[tuple[str, str, int, str], ...]
     result: RunResult | None = None
     observed: dict | None = None
     edited: bool = False
+    name: str = ""
+    key: tuple = ()
     extra: dict = field(default_factory=dict)
+
+    @property
+    def n_contractors(self) -> int:
+        return len(self.brokers)
 
     @property
     def share_a(self) -> float:
@@ -220,6 +359,17 @@ class Snapshot:
             return self.result.turnout
         return float(self.daily["projected_turnout"].iloc[-1])
 
+    def record(self) -> RunRecord | None:
+        """The finished run as a :class:`RunRecord` (None before election day)."""
+        r = self.result
+        if r is None:
+            return None
+        return RunRecord(name=self.name, key=self.key, scenario=self.scenario, seed=self.seed, members=self.members,
+                         finalists=self.finalists, votes=dict(r.votes), shares=dict(r.shares), turnout=r.turnout,
+                         turnout_votes=r.turnout_votes, winner=r.winner,
+                         daily_share_a=tuple(float(x) for x in r.daily["projected_share_a"]),
+                         changes=tuple(self.extra.get("changes", ())))
+
 
 def _observed(scn: Scenario) -> dict | None:
     obs = scn.observed
@@ -233,16 +383,16 @@ class Session:
 
     Args:
         settings: the initial settings (default: the built-in ``labor-2011`` at 5,000 members).
+        limits: the server's limits (default :func:`~runoff_abm.viz.limits.server_limits`).
     """
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, limits: ServerLimits | None = None):
         self.lock = threading.RLock()
-        self.layouts = LayoutCache()
+        self.limits = limits or server_limits()
         self.settings = settings or Settings.builtin()
         self.scenario = self.settings.scenario()
-        self.centre_kind = CENTRE_KINDS[0]
-        self.sample_number = 0
         self._serial = 0
+        self._day0: np.ndarray | None = None
         self.model: RunoffModel | None = None
         self._build()
 
@@ -255,8 +405,9 @@ class Session:
             session keeps its previous settings and model.
         """
         scn = settings.scenario()
-        parse_members(settings.members, scn)
+        parse_members(settings.members, scn, self.limits)
         parse_seed(settings.seed)
+        settings.model_rules()
         with self.lock:
             self.settings = replace(settings, events=tuple(scn.events))  # in day order, as the model has them
             self.scenario = scn
@@ -271,7 +422,10 @@ class Session:
 
     def _build(self) -> None:
         old = self.model
-        self.model = RunoffModel(scenario=self.scenario, seed=self.settings.seed, members=self.settings.members)
+        scn = replace(self.scenario, rules={})  # a scenario's own [rules] never run in the app
+        self.model = RunoffModel(scenario=scn, seed=self.settings.seed, members=self.settings.members,
+                                 rules=self.settings.model_rules() or None)
+        self._day0 = share_to_a(projected_flows(self.model))
         if old is not None:
             old.release()
 
@@ -288,7 +442,7 @@ class Session:
 
     def run_to_end(self, on_day: Callable[[Snapshot], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> Snapshot:
-        """Step until election day has passed.
+        """Step until election day has passed (or ``cancelled()`` is True before a day).
 
         Args:
             on_day: called with each day's snapshot (for progress); None takes one at the end.
@@ -301,28 +455,12 @@ class Session:
                     on_day(self.snapshot())
             return self.snapshot()
 
-    def resample(self, centre_kind: str | None = None) -> Snapshot:
-        """Draw another ego sample (optionally centred on another kind of member)."""
-        with self.lock:
-            if centre_kind is not None and centre_kind != self.centre_kind:
-                if centre_kind not in CENTRE_KINDS:
-                    raise ValueError(f"centre: {centre_kind!r}; allowed: {', '.join(CENTRE_KINDS)}")
-                self.centre_kind = centre_kind
-            else:
-                self.sample_number += 1
-            return self.snapshot()
-
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> Snapshot:
         """Take an immutable snapshot of the model for the views."""
         with self.lock:
             m = self.model
             self._serial += 1
-            key = (graph_fingerprint(m), tuple(m.sector_names), tuple(c.name for c in m.contractors),
-                   tuple(m.categories))
-            structure = self.layouts.get(("groups",) + key, lambda: group_structure(m))
-            sample = self.layouts.get(("ego", self.centre_kind, self.sample_number) + key,
-                                      lambda: sample_ego(m, self.centre_kind, self.sample_number))
             st = m.state
             sizes = np.bincount(st.sector, minlength=len(m.sector_names))
             denom = np.maximum(sizes, 1)
@@ -332,6 +470,10 @@ class Session:
                 "propensity": np.bincount(st.sector, weights=st.propensity, minlength=len(sizes)) / denom,
             })
             abstained = len(m.categories) - 1
+            flows = actual_flows(m.result) if m.result is not None else projected_flows(m, self._day0)
+            brokers = tuple((c.name, c.patron_name, int(len(c.members)),
+                             m.finalists[c.instruction] if c.instruction >= 0 else "none") for c in m.contractors)
+            changes = self.settings.changes()
             return Snapshot(
                 serial=self._serial, scenario=m.scenario.name, title=m.scenario.title, source=self.settings.source,
                 finalists=tuple(m.finalists), seed=m.seed, members=m.n, roll=m.scenario.roll, day=m.day,
@@ -339,8 +481,9 @@ class Session:
                 round1_turnout=float(np.mean(st.r1 != abstained)),
                 daily=m.datacollector.get_model_vars_dataframe().reset_index(drop=True).copy(),
                 log=tuple(m.event_log), scheduled=tuple((e.day, short_label(e), e.describe()) for e in m.scenario.events),
-                groups=group_state(m, structure), ego=ego_state(m, sample), sectors=sectors,
-                result=m.result, observed=_observed(m.scenario), edited=self.settings.edited)
+                flows=flows, sectors=sectors, brokers=brokers, result=m.result, observed=_observed(m.scenario),
+                edited=self.settings.edited, name=run_name(self.settings.base.name, changes), key=self.settings.key(),
+                extra={"changes": tuple(changes)})
 
     def close(self) -> None:
         """Release the model (Mesa 3.3 keeps every model alive otherwise)."""
