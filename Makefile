@@ -22,8 +22,9 @@ bench: $(STAMP)  ## benchmark table (10k, 66,310, 250k, 1M members) and benchmar
 docs: $(STAMP)  ## regenerate every command output quoted in README.md and docs/*.md
 	$(PY) docs/generate.py
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check model agents scenarios runoff viz tests studies benchmarks exercises
+lint: $(STAMP)  ## ruff (style, imports, docstrings) and mypy (types) on the package; CI runs it
+	$(VENV)/bin/ruff check .
+	$(PY) tests/typecheck.py
 
 install: $(STAMP)
 

@@ -16,6 +16,7 @@ class Activist(Member):
 
     @property
     def camp(self) -> str:
+        """The name of the candidate whose camp the activist is in."""
         return self.model.categories[self.model.state.camp[self.index]]
 
     @property
@@ -25,6 +26,7 @@ class Activist(Member):
 
     @property
     def is_pinned(self) -> bool:
+        """True while the activist's camp is a finalist's (its leaning is pinned)."""
         return self.camp_side >= 0
 
     def join(self, candidate_index: int) -> None:

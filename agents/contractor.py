@@ -61,10 +61,12 @@ class Contractor(RunoffAgent):
 
     @property
     def patron_name(self) -> str:
+        """The name of the contractor's patron (a round-1 candidate)."""
         return self.model.categories[self.patron]
 
     @property
     def orphaned(self) -> bool:
+        """True while the contractor has not decided (its patron was eliminated)."""
         return self.status == UNDECIDED
 
     def member_compliance(self, visibility: np.ndarray) -> np.ndarray:

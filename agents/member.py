@@ -43,6 +43,7 @@ class Member(RunoffAgent):
 
     @property
     def susceptibility(self) -> float:
+        """How far the member moves toward influences (0..1)."""
         return float(self.model.state.susceptibility[self.index])
 
     @property
@@ -52,6 +53,7 @@ class Member(RunoffAgent):
 
     @property
     def sector(self) -> str:
+        """The member's sector."""
         return self.model.sector_names[self.model.state.sector[self.index]]
 
     @property

@@ -95,7 +95,9 @@ def field(key: str | None = None, *, type: str, label: str, meaning: str, defaul
         label: plain-language label (the app shows it).
         meaning: one sentence (docs and help).
         default: the value when a file omits the field; omit for a required field.
-        low, high, open_low: allowed range of a number.
+        low: the smallest number allowed (None: no bound).
+        high: the largest number allowed (None: no bound).
+        open_low: whether ``low`` itself is excluded.
         names: for a name field, the scenario name sets allowed (``finalist``, ``eliminated``,
             ``candidate``, ``contractor``, ``institution``, ``patron``, ``sit_out``).
     """
@@ -458,13 +460,16 @@ class Endorse(Event):
                                     "voters, activists and contractors")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.endorse(self.by, model.finalists.index(self.target), self.strength, model.streams.get("event", index),
                       scripted=True)
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         return f"{self.by} endorses {self.target} (strength {self.strength:g})"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} → {self.target}"
 
 
@@ -481,12 +486,15 @@ class Neutral(Event):
                     meaning="the eliminated candidate who declares neutrality")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.declare_neutral(self.by, scripted=True)
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         return f"{self.by} declares neutrality"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} neutral"
 
 
@@ -510,6 +518,7 @@ class ActivistsDefect(Event):
             object.__setattr__(self, "until", self.day)
 
     def check(self, scn: Scenario) -> None:
+        """Rules across this kind's fields (see :meth:`Event.check`)."""
         if self.source == self.target:
             raise EventFieldError("to", "must differ from 'from'")
         if not self.day <= self.until <= scn.election_day - 1:
@@ -517,16 +526,20 @@ class ActivistsDefect(Event):
                                   f"{scn.election_day - 1} (from 'day' to the last campaign day)")
 
     def active_on(self, day: int) -> bool:
+        """Whether the event acts on campaign day ``day``."""
         return self.day <= day <= self.until
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.defect_activists(index, self)
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         span = f"days {self.day}-{self.until}" if self.until > self.day else f"day {self.day}"
         return f"{self.share:.0%} of {self.source}'s activists move to {self.target} ({span})"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.source} activists → {self.target}"
 
 
@@ -544,22 +557,26 @@ class ContractorRealign(Event):
                                meaning="every contractor of this candidate (give this or contractor)")
 
     def check(self, scn: Scenario) -> None:
+        """Rules across this kind's fields (see :meth:`Event.check`)."""
         if (self.contractor is None) == (self.patron is None):
             raise EventFieldError("contractor", "give exactly one of 'contractor' (a name) or 'patron' "
                                   "(all of a candidate's)")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         side = -1 if self.target == SIT_OUT else model.finalists.index(self.target)
         for c in model.contractors:
             if c.name == self.contractor or (self.patron is not None and c.patron_name == self.patron):
                 c.align(side, how="scripted")
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         who = self.contractor if self.contractor else f"all contractors of {self.patron}"
         to = "sit out" if self.target == SIT_OUT else f"realign to {self.target}"
         return f"{who} {to}"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         who = self.contractor or f"{self.patron}'s contractors"
         return f"{who} → {self.target}"
 
@@ -587,13 +604,16 @@ class Offer(Event):
                                     "voters (who lose their cue) that object if the deal is made")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.make_offer(model.finalists.index(self.by), self.target, self.value, self.backlash, self.day)
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         cost = f", backlash {self.backlash:.0%}" if self.backlash else ""
         return f"{self.by} offers {self.target} a deal (value {self.value:g}{cost})"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} offers {self.target}"
 
 
@@ -615,14 +635,17 @@ class Appeal(Event):
                          meaning="share of those voters the appeal reaches")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.appeal(model.finalists.index(self.by), self.target, self.strength, self.reach,
                      model.streams.get("event", index))
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         return (f"{self.by} appeals to {self.target}'s voters: decide for yourselves (strength "
                 f"{self.strength:g}, reach {self.reach:.0%})")
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} appeals to {self.target}'s voters"
 
 
@@ -639,12 +662,15 @@ class Insult(Event):
                           meaning="fall of the candidate's affinity with the finalist (affinity stays in -1..1)")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.change_affinity(self.target, model.finalists.index(self.by), -self.amount, self.describe())
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         return f"{self.by} offends {self.target} (affinity -{self.amount:g})"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} offends {self.target}"
 
 
@@ -661,10 +687,13 @@ class Praise(Event):
                           meaning="rise of the candidate's affinity with the finalist (affinity stays in -1..1)")
 
     def apply(self, model: Any, index: int) -> None:
+        """Act on the model today (see :meth:`Event.apply`)."""
         model.change_affinity(self.target, model.finalists.index(self.by), self.amount, self.describe())
 
     def describe(self) -> str:
+        """One sentence for logs and timelines."""
         return f"{self.by} courts {self.target} (affinity +{self.amount:g})"
 
     def short(self) -> str:
+        """A few words for a marker on a time axis."""
         return f"{self.by} courts {self.target}"

@@ -98,6 +98,7 @@ class RunResult:
 
     @classmethod
     def from_model(cls, model) -> RunResult:
+        """The result counted from a model that has voted (its final state)."""
         st = model.state
         a, b = model.finalists
         vote = st.vote

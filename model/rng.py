@@ -34,6 +34,7 @@ class Streams:
         self.seed = seed
 
     def get(self, purpose: str, *index: int) -> np.random.Generator:
+        """The generator of stream ``purpose`` (``index`` keys e.g. the day or the event)."""
         key = (_PURPOSE[purpose], *[int(i) for i in index])
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 

@@ -487,7 +487,9 @@ def replicates_chart(shares: Sequence[float], low: float, high: float, mean: flo
 
     Args:
         shares: A's share in each run (fractions).
-        low, high: the 5% and 95% quantiles; mean: their mean.
+        low: the 5% quantile.
+        high: the 95% quantile.
+        mean: the mean share.
         finalists: the two finalists.
         observed: the observed share of A (fraction) or None.
         title: the chart's heading (names the run).
@@ -536,7 +538,8 @@ def comparison_chart(baseline_daily: np.ndarray, counterfactual_daily: np.ndarra
     paired difference of A's final share, one dot per seed.
 
     Args:
-        baseline_daily, counterfactual_daily: arrays (runs, days) of A's projected share.
+        baseline_daily: array (runs, days) of A's projected share in the baseline.
+        counterfactual_daily: the same for the counterfactual.
         differences: counterfactual minus baseline, A's final share, one per seed (fractions).
         names: the baseline's and the counterfactual's names.
         finalists: the two finalists.

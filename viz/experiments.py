@@ -119,7 +119,8 @@ def run_comparison(baseline: Scenario, counterfactual: Scenario, master_seed: in
         counterfactual_name: label of the counterfactual.
         progress: called with the fraction done after each pair.
         cancelled: polled before each pair; the pairs done so far are kept when it is True.
-        baseline_rules, counterfactual_rules: plug-in rules (function objects) of each side.
+        baseline_rules: plug-in rules (function objects) of the baseline.
+        counterfactual_rules: plug-in rules of the counterfactual.
 
     Raises:
         ValueError: if the two scenarios do not have the same finalists (nothing to compare).

@@ -71,10 +71,12 @@ class ServerLimits:
         return self
 
     def to_json(self) -> str:
+        """The limits as JSON (passed to the server process in the environment)."""
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> ServerLimits:
+        """The limits read back from :meth:`to_json`, checked."""
         data = json.loads(text)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known}).check()
@@ -118,6 +120,7 @@ class JobSlots:
         self.waiting = 0
 
     def resize(self, size: int) -> None:
+        """Change the number of slots (waiters are woken to re-check)."""
         with self._cond:
             self.size = size
             self._cond.notify_all()
@@ -149,6 +152,7 @@ class JobSlots:
                 self.waiting -= 1
 
     def release(self) -> None:
+        """Give a slot back and wake one waiter."""
         with self._cond:
             self.running = max(0, self.running - 1)
             self._cond.notify()

@@ -32,10 +32,12 @@ class ParamControl:
 
     @property
     def name(self) -> str:
+        """The parameter's name."""
         return self.spec.name
 
     @property
     def is_int(self) -> bool:
+        """Whether the parameter takes whole numbers."""
         return self.spec.type is int
 
     @property

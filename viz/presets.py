@@ -24,6 +24,7 @@ SPECIAL_CONTROLS = ("seed", "members", "events", "compare", "replicates", "uploa
 
 @dataclass(frozen=True)
 class Exercise:
+    """An exercise preset: its scenario, member count, controls and instructions."""
     name: str
     title: str
     exercise: str
@@ -39,6 +40,7 @@ class Exercise:
 
 
 def exercise_names() -> list[str]:
+    """The names of the shipped exercise presets, sorted."""
     return sorted(p.stem for p in DIR.glob("*.toml"))
 
 

@@ -230,6 +230,7 @@ class Settings:
 
     @property
     def is_builtin(self) -> bool:
+        """True when the scenario is a built-in one (not an upload)."""
         return self.source in builtin_names()
 
     def scenario(self) -> Scenario:
@@ -343,6 +344,7 @@ class Snapshot:
 
     @property
     def n_contractors(self) -> int:
+        """The number of contractors (brokers) shown."""
         return len(self.brokers)
 
     @property
@@ -432,6 +434,7 @@ class Session:
     # ------------------------------------------------------------------ stepping
     @property
     def running(self) -> bool:
+        """True until election day has passed."""
         return bool(self.model.running)
 
     def step(self) -> Snapshot:

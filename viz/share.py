@@ -63,7 +63,8 @@ def encode(scenario: str, seed: int, members: int, overrides, events_tables=None
 
     Args:
         scenario: a built-in scenario name.
-        seed, members: the run's seed and member count.
+        seed: the run's seed.
+        members: the run's member count.
         overrides: (name, value) parameter changes.
         events_tables: the event list as tables (None: the scenario's own events).
         rules: (slot, name) exercise rules.

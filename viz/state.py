@@ -601,6 +601,7 @@ class AppState:
         return True
 
     def unpin(self) -> None:
+        """Forget the pinned run."""
         self.pinned.value = None
 
     def current_record(self) -> RunRecord | None:

@@ -89,6 +89,7 @@ class AppServer:
 
     @property
     def url(self) -> str:
+        """The server's address."""
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self) -> AppServer:
