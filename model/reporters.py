@@ -13,14 +13,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def projection(model) -> tuple[float, float, float]:
-    """Expected (votes A, votes B, voters) on election day given the current state."""
+def member_projection(model) -> tuple[np.ndarray, np.ndarray]:
+    """Per member, given today's state: the probability of voting on election day ``P_i`` and,
+    when voting, of voting for finalist A (``c_i [instruction_i = A] + (1 - c_i) x_i``)."""
     st = model.state
     prob = model.engine.turnout_probability()
     active = model.engine.active_bloc()
     comp = np.where(active, st.compliance, 0.0)
     to_a = np.where(active & (model.contractor_array("instruction")[st.bloc] == 0), 1.0, 0.0)
-    pa = comp * to_a + (1 - comp) * st.leaning
+    return prob, comp * to_a + (1 - comp) * st.leaning
+
+
+def projection(model) -> tuple[float, float, float]:
+    """Expected (votes A, votes B, voters) on election day given the current state."""
+    prob, pa = member_projection(model)
     ea = float(np.sum(prob * pa))
     et = float(np.sum(prob))
     return ea, et - ea, et
@@ -34,6 +40,7 @@ def _expected(model) -> tuple[float, float, float]:
 
 
 def day(model) -> int:
+    """The model's day (0 = round 1)."""
     return model.day
 
 
@@ -44,6 +51,7 @@ def projected_share_a(model) -> float:
 
 
 def projected_share_b(model) -> float:
+    """Expected two-candidate share of finalist B on election day, given today's state."""
     ea, eb, et = _expected(model)
     return eb / et if et else float("nan")
 
@@ -54,16 +62,20 @@ def projected_turnout(model) -> float:
 
 
 def activists_a(model) -> int:
+    """Activists in finalist A's camp."""
     return int(np.sum(model.state.camp == model.finalist_index[0]))
 
 
 def activists_b(model) -> int:
+    """Activists in finalist B's camp."""
     return int(np.sum(model.state.camp == model.finalist_index[1]))
 
 
 def contractors_a(model) -> int:
+    """Contractors instructing for finalist A."""
     return sum(1 for c in model.contractors if c.instruction == 0)
 
 
 def contractors_b(model) -> int:
+    """Contractors instructing for finalist B."""
     return sum(1 for c in model.contractors if c.instruction == 1)

@@ -257,7 +257,9 @@ def test_errors_are_shown_at_the_field_that_caused_them(browser, server, tmp_pat
         problem = page.locator(".runoff-event-editing .field-strength")
         problem.get_by_text("strength: 1.5 is out of range; allowed: (0, 1]").wait_for(timeout=RUN_TIMEOUT)
         text = problem.inner_text()
-        assert "event 5, strength" in text and "events[" not in text and "/" not in text.replace("(0, 1]", "")
+        mitzna = next(i for i, e in enumerate(load_scenario("labor-2011").events)
+                      if e.kind == "endorse" and e.by == "Mitzna")
+        assert f"event {mitzna + 1}, strength" in text and "events[" not in text and "/" not in text.replace("(0, 1]", "")
         assert page.locator(".runoff-message").count() == 0  # not in a banner at the top
         gap = page.evaluate("""() => {
             const field = document.querySelector('.runoff-event-editing .field-strength');
@@ -272,7 +274,8 @@ def test_errors_are_shown_at_the_field_that_caused_them(browser, server, tmp_pat
                        'by = "Herzog"\nfor = "Peretz"\n')
         page.set_input_files(".runoff-upload-input", str(one))
         page.wait_for_selector(".runoff-upload-warning", timeout=RUN_TIMEOUT)
-        assert "replace all 9 events of labor-2011" in page.inner_text(".runoff-upload-warning")
+        n = len(load_scenario("labor-2011").events)
+        assert f"replace all {n} events of labor-2011" in page.inner_text(".runoff-upload-warning")
         assert "one-event · seed 0" in page.inner_text(".runoff-status")
         bad = tmp_path / "bad.toml"
         bad.write_text('base = "labor-2011"\nname = "bad"\n[[events]]\nkind = "neutral"\nday = 30\nby = "Herzog"\n')

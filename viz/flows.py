@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runoff_abm.model.reporters import member_projection
+
 __all__ = ["GroupFlows", "expected_votes", "projected_flows", "share_to_a", "actual_flows"]
 
 
@@ -44,13 +46,8 @@ class GroupFlows:
 
 def expected_votes(model) -> tuple[np.ndarray, np.ndarray]:
     """Per member: the probability of voting, and of voting for finalist A when voting (the
-    terms of :func:`runoff_abm.model.reporters.projection`)."""
-    st = model.state
-    prob = model.engine.turnout_probability()
-    active = model.engine.active_bloc()
-    comp = np.where(active, model.contractor_array("compliance")[st.bloc], 0.0)
-    to_a = np.where(active & (model.contractor_array("instruction")[st.bloc] == 0), 1.0, 0.0)
-    return prob, comp * to_a + (1 - comp) * st.leaning
+    model's own terms, :func:`runoff_abm.model.reporters.member_projection`)."""
+    return member_projection(model)
 
 
 def projected_flows(model, day0: np.ndarray | None = None) -> GroupFlows:
