@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+AXE    := tests/js/node_modules/axe-core/axe.min.js
 ARGS   ?=
 
 .PHONY: run test bench viz lint docs install clean
@@ -10,7 +11,7 @@ ARGS   ?=
 run: $(STAMP)  ## set up, run the built-in labor-2011 scenario, print the result
 	$(VENV)/bin/runoff run labor-2011 $(ARGS)
 
-test: $(STAMP)  ## set up, run the full test suite
+test: $(STAMP) $(AXE)  ## set up, run the full test suite
 	$(PY) -m pytest $(ARGS)
 
 viz: $(STAMP)  ## start the app on http://127.0.0.1:8765 (offline); ARGS="--host 0.0.0.0" for a class
@@ -36,3 +37,8 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+$(AXE): tests/js/package-lock.json  ## axe-core for the browser tests' accessibility check (needs npm)
+	@if command -v npm > /dev/null; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; \
+	else echo "make: npm not found: the accessibility check will be skipped (apt-get install -y npm)"; fi
+

@@ -21,6 +21,17 @@ from runoff_abm.model.runoff import RunoffModel
 from runoff_abm.model.scenario import parse_scenario
 
 
+#: Test modules that drive the app in a real browser (marked ``browser``: ``-m "not browser"``
+#: leaves them out, as ``.ci/run`` does on the second and third Python).
+BROWSER_MODULES = {"test_app_browser.py", "test_app_classroom.py", "test_app_exercises.py", "test_app_security.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_sessionstart(session):
     if os.environ.get("CI"):
         from runoff_abm.viz.testing import chromium
