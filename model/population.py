@@ -342,6 +342,8 @@ def build_population(scn: Scenario, members: int, params: Params,
     mean_p = np.where(orphan, mean_p * (1 - params.orphan_demobilisation), mean_p)
     mean_p = np.where(bloc >= 0, mean_p * (1 - params.bloc_habit_discount), mean_p)
     propensity = _beta(rng, mean_p, params.propensity_concentration)
+    if scn.electorate == "round1_voters":  # round-1 abstainers may not vote (the draws stay the same)
+        propensity[~voted] = 0.0
     susceptibility = _beta(rng, np.full(members, params.susceptibility_mean), 4.0)
 
     station, station_sizes, station_sector, visibility = assign_stations(

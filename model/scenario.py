@@ -32,6 +32,7 @@ __all__ = [
     "ScenarioError", "Scenario", "CandidateSpec", "SectorSpec", "ContractorSpec", "InstitutionSpec",
     "Observed", "Pattern", "BUILTIN_DIR", "DEFAULT_SCENARIO", "builtin_names", "load_scenario", "load_scenario_bytes",
     "parse_scenario", "TableReader", "RESERVED_NAMES", "read_regular_file", "parse_toml_bytes", "FileProblem",
+    "ELECTORATES",
 ]
 
 
@@ -141,6 +142,7 @@ class Scenario:
     sources: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
     stations: int | None = None        # polling stations on the roll (None = one per sector)
+    electorate: str = "members"        # who may vote in the runoff (ELECTORATES)
     path: str = "<memory>"
 
     @property
@@ -205,6 +207,8 @@ class Scenario:
         }
         if self.stations is not None:
             out["stations"] = self.stations
+        if self.electorate != "members":
+            out["electorate"] = self.electorate
         if self.sectors:
             out["sectors"] = [opt({"name": s.name, "share": s.share, "lean": s.lean, "description": s.description},
                                   turnout=s.turnout, votes=None if s.votes is None else dict(s.votes),
@@ -242,6 +246,13 @@ class Scenario:
 #: Names the model itself uses for round-1 categories, outcomes and event targets; no candidate,
 #: contractor or institution may take one (compared case-insensitively).
 RESERVED_NAMES = ("tie", "abstained", "blank", SIT_OUT, "total")
+
+#: Who may vote in the runoff. ``members``: the roll (a closed membership vote; round-1
+#: abstainers may come back). ``open``: an open primary with no roll; ``roll`` is then a notional
+#: pool of potential voters (default: twice the round-1 ballots), so that runoff turnout can rise
+#: above round 1 (new voters are the pool's re-entering "abstainers"). ``round1_voters``: only
+#: round-1 voters may vote in the runoff (round-1 abstainers cannot).
+ELECTORATES = ("members", "open", "round1_voters")
 
 #: Whole numbers in a scenario are at most this (exact in float64; far above any real roll).
 MAX_WHOLE = 2**53
@@ -682,6 +693,7 @@ _TOP = {
     "parameters_from": "a TOML file whose [parameters] table is applied first (e.g. a calibration)",
     "rules": "plug-in decision rules: { turnout | choice = 'file.py:function' } (run only with --trust-rules)",
     "stations": "polling stations on the roll (apportioned to sectors by size unless a sector gives its own)",
+    "electorate": "who may vote in the runoff: members (default), open, round1_voters",
 }
 
 
@@ -695,7 +707,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
         raise ScenarioError(source, "", f"nested deeper than {limits.max_nesting} tables and arrays, the most allowed")
     top = TableReader(data, "", source, _TOP)
     name = top.name("name", "scenario", limits.max_name_length, reserved=False)
-    roll = top.int("roll", required=True, low=1, high=limits.max_roll)
+    electorate = top.str("electorate", default="members", choices=ELECTORATES)
+    roll = top.int("roll", required=electorate != "open", default=None, low=1, high=limits.max_roll)
     election_day = top.int("election_day", required=True, low=2, high=365)
 
     # candidates
@@ -746,6 +759,11 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
                      {"blank": "ballots cast for no listed candidate", "abstained": "members who did not vote"})
     blank = r1.int("blank", default=0, low=0)
     ballots = sum(c.votes for c in candidates) + blank
+    if roll is None:  # an open electorate without a roll: a notional pool twice the round-1 ballots
+        roll = 2 * ballots
+        if roll < 1 or roll > limits.max_roll:
+            top.fail("roll", f"the notional roll of an open electorate (twice the round-1 ballots, {roll}) must "
+                     f"be in [1, {limits.max_roll}]; give roll explicitly")
     if ballots > roll:
         top.fail("roll", f"round-1 ballots ({ballots}: candidates' votes + blank) exceed the roll "
                  f"({roll}); the roll must be at least the number of ballots")
@@ -914,7 +932,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", *, limits: Li
         candidates=tuple(candidates), blank=blank, sectors=tuple(sectors), contractors=tuple(contractors),
         institutions=tuple(institutions), parameters=params, observed=observed,
         title=top.str("title", default=name), description=top.str("description", default="", multiline=True),
-        sources=dict(srcs), rules=rules, stations=stations, path=source)
+        sources=dict(srcs), rules=rules, stations=stations, electorate=electorate, path=source)
 
     # events
     raw_events = top.list("events", most=limits.max_events, what="events")
