@@ -173,6 +173,15 @@ class Params:
                                       "concentration of the Beta draw of initial leanings", "leaning",
                                       "assumption", label="how decided voters are", level="advanced",
                                       shapes="population")
+    transfer_lean: float = _p(-1.0, -1.0, 1.0, "probability (negative: the scenario's own)",
+                              "when in [0, 1]: the mean leaning toward finalist A of every eliminated "
+                              "candidate's round-1 voters, replacing each candidate's lean in the scenario; "
+                              "negative keeps the scenario's leanings. Prediction draws it from the "
+                              "structural prior (studies/priors.py)", "leaning",
+                              "docs/case/other-runoffs.md: realised transfers sit near 50% (leader's share of "
+                              "the net gain 27-81%, median 53%); prior fitted leave-one-out by studies/priors.py",
+                              label="eliminated candidates' voters lean to finalist A", level="advanced",
+                              shapes="population")
     sector_weight: float = _p(0.6, 0.0, 1.0, "weight",
                               "weight of the sector's leaning (vs the eliminated candidate's) in an "
                               "orphaned voter's initial leaning", "leaning", "assumption",

@@ -327,7 +327,8 @@ def build_population(scn: Scenario, members: int, params: Params,
     # leanings: finalists' voters loyal; others mix sector and their candidate's leaning
     a_idx, b_idx = names.index(scn.finalists[0]), names.index(scn.finalists[1])
     sec_lean = np.array([s.lean for s in scn.sectors] or [0.5])[sector]
-    cand_lean = np.array([c.lean for c in scn.candidates] + [0.5, 0.5])[r1]
+    lean_of = [c.lean if c.finalist or params.transfer_lean < 0 else params.transfer_lean for c in scn.candidates]
+    cand_lean = np.array(lean_of + [0.5, 0.5])[r1]
     # without sectors there is no sector leaning to weigh: the candidate's leaning alone
     w = params.sector_weight if scn.sectors else 0.0
     mean_lean = np.where(r1 >= blank, sec_lean, w * sec_lean + (1 - w) * cand_lean)
