@@ -385,11 +385,22 @@ def cmd_predict(args) -> int:
     pred = predict(args.scenario, posterior=args.posterior,
                    replicates=parse_count(args.replicates, "--replicates", 1, 1_000_000, "runs"), members=members,
                    seed=parse_seed(args.seed, "--seed"), trust_rules=args.trust_rules, progress=not args.quiet,
-                   **executor)
+                   structural=not args.no_structural, versus=args.versus, **executor)
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:
         print(pred.format(_width(args)))
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    executor = _executor(args)
+    from runoff_abm.studies.backtest import backtest
+
+    bt = backtest(args.dir, out=args.out, replicates=parse_count(args.replicates, "--replicates", 2, 100_000, "runs"),
+                  members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
+                  progress=not args.quiet, **executor)
+    print(bt.format(_width(args)))
     return 0
 
 
@@ -530,11 +541,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_trust_rules(p)
     p.add_argument("--members", default=None, help="members per run (default: the roll)")
     p.add_argument("--seed", default="0", help="master seed (default 0)")
+    p.add_argument("--versus", default=None, metavar="SCENARIO",
+                   help="a counterfactual (same round 1): paired differences over the same draws and seeds")
+    p.add_argument("--no-structural", action="store_true",
+                   help="leave out the structural prior (seed noise and the posterior only)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_quiet(p)
     _add_wide(p)
     _add_executor_options(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("backtest", help="predict every real contest in a folder leave-one-out; scores and baselines")
+    p.add_argument("dir", nargs="?", default=None,
+                   help="folder of scenario files with [observed] results (default: the shipped contests)")
+    p.add_argument("--out", default="backtest", help="output folder for the CSV, Parquet and PNG (default backtest)")
+    p.add_argument("--replicates", default="100", help="runs per contest (default 100)")
+    p.add_argument("--members", default="3000", help="members per run (default 3000)")
+    p.add_argument("--seed", default="0", help="master seed (default 0)")
+    _add_quiet(p)
+    _add_wide(p)
+    _add_executor_options(p)
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("validate", help="run the validation pattern suite and print the table")
     p.add_argument("--quick", action="store_true", help="fewer seeds and members")
