@@ -99,9 +99,25 @@ class CaseEvidence:
     gap_days: int
     low_confidence: bool
 
+    @property
+    def pool_two(self) -> float:
+        """The pool's share of the round-1 votes of the finalists and the pool (``p``)."""
+        return self.pool
+
+    @property
+    def swing_target(self) -> float:
+        """``z = (s2 - s1) - p (1/2 - s1)``: the swing to the leader beyond a 50:50 split of the pool."""
+        return (self.leader_two_r2 - self.leader_two_r1) - self.pool * (0.5 - self.leader_two_r1)
+
     def as_dict(self) -> dict[str, Any]:
         """A plain dict (one row of a table)."""
         return dict(self.__dict__)
+
+
+def evidence_pool(scn: Scenario) -> float:
+    """Eliminated candidates' share of the round-1 candidate votes (``p``)."""
+    total = sum(c.votes for c in scn.candidates)
+    return sum(c.votes for c in scn.candidates if not c.finalist) / total if total else 0.0
 
 
 def _leader(scn: Scenario) -> tuple[str, str]:
@@ -237,7 +253,8 @@ class StructuralPrior:
         leader, _ = _leader(scn)
         a_is_leader = scn.finalists[0] == leader
         (a, b), s = self.transfer.draw(rng)
-        e = float(rng.normal(0.0, s))
+        pool = evidence_pool(scn)
+        e = float(rng.normal(0.0, s)) / max(pool, 1e-6)
         lean_leader = float(np.clip(0.5 + a + e, 0.02, 0.98))
         trust = float(np.clip(b / (0.5 * max(params.susceptibility_mean, 1e-6)), 0.0, 1.0))
         (c0, c1), su = self.turnout.draw(rng)
@@ -290,8 +307,8 @@ class StructuralPrior:
         tc, uc = t["coefficients"], u["coefficients"]
         left = f"; left out: {', '.join(self.left_out)}" if self.left_out else ""
         return (f"structural prior fitted on {len(self.fitted_on)} contests{left}: transfer to the leader "
-                f"{0.5 + tc['intercept']:.1%} (+{tc['endorsement']:.2f} x endorsement balance, sd "
-                f"{t['residual_sd']:.2f}); turnout change {uc['intercept']:+.1%} at a 7-day gap "
+                f"{0.5 + tc['intercept']:.1%} (+{tc['endorsement']:.2f} x endorsement balance; residual swing sd "
+                f"{t['residual_sd']:.3f}); turnout change {uc['intercept']:+.1%} at a 7-day gap "
                 f"({uc['log_gap']:+.3f} x log(gap/7), sd {u['residual_sd']:.2f})")
 
 
@@ -302,9 +319,9 @@ def fit_prior(contests: list[Scenario], leave_out: Scenario | None = None) -> St
     used = [c for c in contests if c.name not in left]
     ev = [evidence(c) for c in used]
     ev = [e for e in ev if not e.low_confidence]
-    tr = [e for e in ev if e.gain_share is not None]
-    transfer = BayesLinear.fit(np.array([[1.0, e.endorsement_balance] for e in tr]),
-                               np.array([e.gain_share - 0.5 for e in tr]), ("intercept", "endorsement"))
+    # every contest counts, its swing weighted by its pool (see the module docstring)
+    transfer = BayesLinear.fit(np.array([[e.pool_two, e.pool_two * e.endorsement_balance] for e in ev]),
+                               np.array([e.swing_target for e in ev]), ("intercept", "endorsement"))
     turnout = BayesLinear.fit(np.array([[1.0, math.log(e.gap_days / 7.0)] for e in ev]),
                               np.array([e.turnout_change for e in ev]), ("intercept", "log_gap"))
     return StructuralPrior(transfer=transfer, turnout=turnout, fitted_on=tuple(e.name for e in ev),
