@@ -1,0 +1,131 @@
+"""Prediction with structural uncertainty, leave-one-out priors, the back-test and its scores."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runoff_abm.cli import main
+from runoff_abm.model.scenario import Observed, load_scenario
+from runoff_abm.studies.backtest import backtest, crps_ensemble, crps_normal, score_probability
+from runoff_abm.studies.predict import predict
+from runoff_abm.studies.priors import CONTESTS_DIR, fit_prior, load_contests, prior_for, same_contest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_shipped_contest_loads_with_an_observed_result_and_sources():
+    contests = load_contests()
+    assert len(contests) >= 9
+    for scn in contests:
+        assert scn.observed is not None and scn.sources.get("case", "").startswith("docs/case/") or \
+            scn.name == "labor-2011", scn.name
+
+
+def test_prior_is_leave_one_out_changing_a_contests_outcome_leaves_its_own_prior_unchanged():
+    contests = load_contests()
+    target = next(c for c in contests if c.name == "fr-lr-2021")
+    a, b = target.finalists
+    flipped = replace(target, observed=Observed(votes={a: target.observed.votes[b], b: target.observed.votes[a]}))
+    others = [c for c in contests if c.name != target.name]
+    p1 = prior_for(target, others + [target])
+    p2 = prior_for(target, others + [flipped])
+    assert p1.left_out == ("fr-lr-2021",) and target.name not in p1.fitted_on
+    np.testing.assert_allclose(p1.transfer.beta, p2.transfer.beta, atol=0)
+    np.testing.assert_allclose(p1.turnout.beta, p2.turnout.beta, atol=0)
+    # ... while a prior that is allowed to see it does change
+    p3 = fit_prior(others + [flipped])
+    assert abs(p3.transfer.beta[0] - fit_prior(others + [target]).transfer.beta[0]) > 1e-3
+
+
+def test_a_variant_of_a_contest_counts_as_the_same_contest():
+    base = load_scenario("labor-2011")
+    assert same_contest(base, load_scenario("labor-2011-herzog-endorses-peretz"))
+    assert prior_for(load_scenario("labor-2011-calibrated")).left_out == ("labor-2011",)
+
+
+def test_structural_prior_widens_the_predictive_intervals_beyond_seed_noise():
+    kw = {"replicates": 30, "members": 1500, "seed": 5, "executor": "serial", "progress": False}
+    scn = str(CONTESTS_DIR / "fr-ps-2011.toml")
+    seed_only = predict(scn, structural=False, **kw).table()
+    full = predict(scn, **kw).table()
+    a = "Hollande"
+    w_seed = np.diff(seed_only[f"share_{a}"]["90%"])[0]
+    w_full = np.diff(full[f"share_{a}"]["90%"])[0]
+    assert w_full > 2 * w_seed, (w_seed, w_full)
+    # the draws are recorded: each run has its own structural parameters
+    assert full["parameter_draws"]["transfer_lean"]["90%"][1] > full["parameter_draws"]["transfer_lean"]["90%"][0]
+    assert full["observed"]["winner"] == a
+
+
+def test_counterfactual_is_a_paired_difference_over_the_same_draws():
+    kw = {"replicates": 12, "members": 1200, "seed": 2, "executor": "serial", "progress": False}
+    pred = predict("labor-2011", versus="labor-2011-herzog-endorses-peretz", **kw)
+    same = predict("labor-2011", **kw)
+    np.testing.assert_allclose(pred.runs["share_a"], same.runs["share_a"])  # same draws, same seeds
+    d = pred.table()["versus"]["share_a_points"]
+    assert d["90%"][0] <= d["median"] <= d["90%"][1]
+    assert d["mean"] < 0  # Herzog endorsing Peretz lowers Yachimovich's share
+    assert "instead of labor-2011" in pred.format(100)
+
+
+def test_counterfactual_with_another_round_1_is_refused():
+    from runoff_abm.studies.sweep import SweepError
+
+    with pytest.raises(SweepError, match="round 1"):
+        predict("labor-2011", versus=str(CONTESTS_DIR / "fr-ps-2011.toml"), replicates=2, executor="serial")
+
+
+def test_scores_match_hand_values():
+    # log and Brier scores of p = 0.8 for the observed winner
+    log, brier = score_probability(0.8)
+    assert log == pytest.approx(math.log(0.8), abs=1e-12) and brier == pytest.approx(0.04, abs=1e-12)
+    # CRPS of the ensemble {0, 1} at y = 0: E|X - y| = 0.5, E|X - X'| = 0.5, CRPS = 0.25
+    assert crps_ensemble(np.array([0.0, 1.0]), 0.0) == pytest.approx(0.25, abs=1e-12)
+    # a point forecast: CRPS is the absolute error
+    assert crps_ensemble(np.array([0.4, 0.4, 0.4]), 0.5) == pytest.approx(0.1, abs=1e-12)
+    # the normal CRPS at the mean: sigma (2 phi(0) - 1/sqrt(pi)) = 0.2337 sigma
+    assert crps_normal(0.5, 0.1, 0.5) == pytest.approx(0.1 * (2 / math.sqrt(2 * math.pi) - 1 / math.sqrt(math.pi)),
+                                                       abs=1e-12)
+    # a large ensemble from N(0.5, 0.1) approaches the closed form
+    x = np.random.default_rng(0).normal(0.5, 0.1, 20000)
+    assert crps_ensemble(x, 0.55) == pytest.approx(crps_normal(0.5, 0.1, 0.55), abs=1e-3)
+
+
+def test_backtest_runs_on_shipped_cases_and_writes_table_csv_png(tmp_path):
+    names = ("fr-ps-2011", "fr-lr-2021", "us-ga-2014", "fr-lr-2016")
+    contests = [c for c in load_contests() if c.name in names]
+    bt = backtest(contests=contests, out=tmp_path, replicates=6, members=800, seed=1, executor="serial",
+                  progress=False)
+    assert list(bt.rows["contest"]) == sorted(names)
+    for f in ("backtest.csv", "calibration.png", "coverage.csv"):
+        assert (tmp_path / f).stat().st_size > 0, f
+    text = bt.format(100)
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "Pecresse" in text and "log score" in text
+    o = bt.overall()
+    for f in ("model", "round1", "proportional"):
+        assert o[f]["log_score"] <= 0 and 0 <= o[f]["brier"] <= 1
+    # the smoothed probability never reaches 0 or 1
+    assert ((bt.rows["model.p_winner"] > 0) & (bt.rows["model.p_winner"] < 1)).all()
+
+
+@pytest.mark.parametrize("argv, what", [
+    (["backtest", "/no/such/folder"], "not a folder"),
+    (["backtest", "--replicates", "x"], "--replicates"),
+    (["backtest", "--members", "-3"], "--members"),
+])
+def test_backtest_cli_bad_input_is_one_line_and_exit_2(argv, what, capsys):
+    assert main(argv + ["--serial", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and what in err, err
+
+
+def test_backtest_cli_refuses_a_folder_with_too_few_contests(tmp_path, capsys):
+    (tmp_path / "one.toml").write_text((CONTESTS_DIR / "fr-ps-2011.toml").read_text())
+    assert main(["backtest", str(tmp_path), "--serial", "--quiet"]) == 2
+    assert "at least 3" in capsys.readouterr().err
