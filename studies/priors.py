@@ -55,7 +55,7 @@ from runoff_abm.model.scenario import Scenario, load_scenario
 from runoff_abm.scenarios import BUILTIN_DIR
 
 __all__ = ["CONTESTS_DIR", "CaseEvidence", "BayesLinear", "StructuralPrior", "PriorError", "evidence",
-           "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS"]
+           "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS", "transfer_gain"]
 
 #: The shipped real contests (each with an ``[observed]`` result).
 CONTESTS_DIR = BUILTIN_DIR / "contests"
@@ -242,12 +242,15 @@ class StructuralPrior:
     left_out: tuple[str, ...] = ()
     evidence: tuple[CaseEvidence, ...] = field(default=(), repr=False)
 
-    def draw(self, rng: np.random.Generator, scn: Scenario, base: dict[str, Any] | None = None
-             ) -> tuple[dict[str, float], dict[str, float]]:
+    def draw(self, rng: np.random.Generator, scn: Scenario, base: dict[str, Any] | None = None,
+             gain: float = 1.0) -> tuple[dict[str, float], dict[str, float]]:
         """One draw for ``scn``: (parameter overrides, the structural quantities drawn).
 
         ``base`` holds the parameter values the draw builds on (the scenario's ``[parameters]``
         merged with a calibration draw); the overrides are :data:`STRUCTURAL_PARAMETERS`.
+        ``gain`` is the model's realised share of a change of the eliminated voters' initial
+        leaning (:func:`transfer_gain`): the drawn transfer is divided by it, so that the
+        *realised* swing, not the initial leaning, follows the prior.
         """
         params = Params.from_mapping({**scn.parameters, **(base or {})})
         leader, _ = _leader(scn)
@@ -255,8 +258,8 @@ class StructuralPrior:
         (a, b), s = self.transfer.draw(rng)
         pool = evidence_pool(scn)
         e = float(rng.normal(0.0, s)) / max(pool, 1e-6)
-        lean_leader = float(np.clip(0.5 + a + e, 0.02, 0.98))
-        trust = float(np.clip(b / (0.5 * max(params.susceptibility_mean, 1e-6)), 0.0, 1.0))
+        lean_leader = float(np.clip(0.5 + (a + e) / max(gain, 1e-6), 0.02, 0.98))
+        trust = float(np.clip(b / (0.5 * max(params.susceptibility_mean, 1e-6) * max(gain, 1e-6)), 0.0, 1.0))
         (c0, c1), su = self.turnout.draw(rng)
         change = float(c0 + c1 * math.log(scn.election_day / 7.0) + rng.normal(0.0, su))
         orphan = _beta_draw(rng, *ASSUMED_BETA["orphan_demobilisation"])
@@ -266,7 +269,7 @@ class StructuralPrior:
         over = {"transfer_lean": lean_leader if a_is_leader else 1 - lean_leader, "endorsement_trust": trust,
                 "habit_voter": habit, "abstainer_reentry": reentry, "orphan_demobilisation": orphan,
                 "contractor_compliance": compliance, "contractor_capacity": capacity}
-        drawn = {"transfer_to_leader": lean_leader, "endorsement_effect": float(b), "turnout_change": change,
+        drawn = {"transfer_to_leader": lean_leader, "transfer_gain": gain, "endorsement_effect": float(b), "turnout_change": change,
                  "transfer_intercept": float(a), "transfer_sd": s}
         return over, drawn
 
@@ -332,3 +335,33 @@ def prior_for(scn: Scenario, contests: list[Scenario] | None = None) -> Structur
     """The structural prior for predicting ``scn``: fitted on the shipped contests (or
     ``contests``) without ``scn``'s own (leave-one-out)."""
     return fit_prior(load_contests() if contests is None else contests, leave_out=scn)
+
+
+#: The two initial leanings and the seeds of the pilot runs of :func:`transfer_gain`.
+PILOT_LEANS = (0.25, 0.75)
+PILOT_SEEDS = (101, 102, 103)
+
+
+def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = None) -> float:
+    """How much of a change of the eliminated voters' initial leaning the model realises.
+
+    Paired pilot runs (the same seeds, :data:`PILOT_SEEDS`) at ``transfer_lean`` 0.25 and 0.75
+    measure the change of finalist A's share; divided by what a full transfer would give (the
+    pool's share of the round-1 vote times 0.5) this is the gain, clipped to [0.1, 1.5]. The
+    model's campaign dynamics (social influence, canvassing, demobilisation) dampen an initial
+    leaning, more so over a long campaign; dividing the drawn transfer by the gain makes the
+    realised swing follow the prior.
+    """
+    from runoff_abm.model.api import run
+
+    pool = evidence_pool(scn)
+    if pool <= 0:
+        return 1.0
+    shares = {lean: [] for lean in PILOT_LEANS}  # type: dict[float, list[float]]
+    for lean in PILOT_LEANS:
+        for seed in PILOT_SEEDS:
+            res = run(scn, seed=seed, members=members, **{**(base or {}), "transfer_lean": lean})
+            shares[lean].append(res.shares[scn.finalists[0]])
+    diff = float(np.mean(shares[PILOT_LEANS[1]]) - np.mean(shares[PILOT_LEANS[0]]))
+    nominal = pool * (PILOT_LEANS[1] - PILOT_LEANS[0])
+    return float(np.clip(diff / nominal, 0.1, 1.5))
