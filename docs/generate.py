@@ -183,11 +183,22 @@ def scenarios_events() -> str:
     return markdown_reference()
 
 
+def readme_backtest() -> str:
+    """The back-test figures, from the stored run in docs/backtest/ (rerun it with the command the
+    README gives; the run takes minutes, this block only formats its CSV)."""
+    import pandas as pd
+
+    from runoff_abm.studies.backtest import markdown_summary
+
+    return markdown_summary(pd.read_csv(ROOT / "docs" / "backtest" / "backtest.csv"))
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "events": scenarios_events,
     "run-labor-2011": readme_run, "run-replicates": readme_replicates, "rerun": readme_rerun,
     "run-error": readme_error, "describe-example": scenarios_describe, "run-example": scenarios_run,
     "scenario-errors": scenarios_errors, "analyze-example": studies_analyze, "params-markdown": odd_params,
+    "backtest": readme_backtest,
 }
 DOCS = ["README.md", "docs/scenarios.md", "docs/studies.md", "docs/ODD.md", "docs/teaching.md"]
 

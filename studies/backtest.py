@@ -47,7 +47,8 @@ from runoff_abm.studies.predict import predict
 from runoff_abm.studies.priors import CONTESTS_DIR, BayesLinear, CaseEvidence, PriorError, evidence, fit_prior
 from runoff_abm.studies.progress import Progress
 
-__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_baseline", "proportional_baseline",
+__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_baseline", "markdown_summary",
+           "proportional_baseline",
            "score_probability"]
 
 #: Central interval levels of the calibration plot.
@@ -338,3 +339,30 @@ def _plot(bt: Backtest, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def markdown_summary(rows: pd.DataFrame) -> str:
+    """The back-test as Markdown (per contest, then overall), from its ``backtest.csv`` rows."""
+    bt = Backtest(rows=rows, coverage=pd.DataFrame(), replicates=int(rows["runs"].iloc[0]), members=0, seed=0)
+    out = ["| contest | observed winner | P(winner): model | round 1 only | proportional | leader's share: observed "
+           "| model 90% interval | turnout ratio: observed | model 90% interval |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for _, x in rows.iterrows():
+        star = " (partial data)" if x["low_confidence"] else ""
+        out.append(f"| {x['contest']}{star} | {x['winner']} | {x['model.p_winner']:.2f} | {x['round1.p_winner']:.2f} "
+                   f"| {x['proportional.p_winner']:.2f} | {x['observed.share']:.1%} | {x['model.share_q05']:.1%}–"
+                   f"{x['model.share_q95']:.1%}{'' if x['model.share_in_90'] else ' ✗'} | {x['observed.ratio']:.0%} "
+                   f"| {x['model.turnout_q05']:.0%}–{x['model.turnout_q95']:.0%}"
+                   f"{'' if x['model.turnout_in_90'] else ' ✗'} |")
+    o = bt.overall()
+    out += ["", "| overall (mean over contests) | model | round 1 only | proportional transfer |", "|---|---|---|---|"]
+    for key, label, fmt in (("log_score", "log score of the winner (higher is better)", "{:.3f}"),
+                            ("brier", "Brier score (lower is better)", "{:.3f}"),
+                            ("crps", "CRPS of the leader's share (lower is better)", "{:.4f}"),
+                            ("share_in_50", "observed share inside the 50% interval", "{:.0%}"),
+                            ("share_in_90", "observed share inside the 90% interval", "{:.0%}")):
+        out.append(f"| {label} | {fmt.format(o['model'][key])} | {fmt.format(o['round1'][key])} | "
+                   f"{fmt.format(o['proportional'][key])} |")
+    out.append(f"| observed turnout ratio inside the 50% / 90% interval | {o['model']['turnout_in_50']:.0%} / "
+               f"{o['model']['turnout_in_90']:.0%} | – | – |")
+    return "\n".join(out) + "\n"
