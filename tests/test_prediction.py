@@ -129,3 +129,41 @@ def test_backtest_cli_refuses_a_folder_with_too_few_contests(tmp_path, capsys):
     (tmp_path / "one.toml").write_text((CONTESTS_DIR / "fr-ps-2011.toml").read_text())
     assert main(["backtest", str(tmp_path), "--serial", "--quiet"]) == 2
     assert "at least 3" in capsys.readouterr().err
+
+
+def test_transfer_lean_replaces_the_eliminated_candidates_leanings():
+    from runoff_abm.model.api import run
+
+    scn = str(CONTESTS_DIR / "us-ga-2014.toml")
+    to_a = np.mean([run(scn, seed=s, members=1500, transfer_lean=0.9).shares["Perdue"] for s in range(3)])
+    to_b = np.mean([run(scn, seed=s, members=1500, transfer_lean=0.1).shares["Perdue"] for s in range(3)])
+    same = run(scn, seed=0, members=1500).shares == run(scn, seed=0, members=1500, transfer_lean=-0.5).shares
+    assert to_a - to_b > 0.02 and same
+
+
+def test_electorate_round1_voters_lets_no_round1_abstainer_vote():
+    from runoff_abm.model.api import run
+    from runoff_abm.model.scenario import parse_scenario
+
+    base = {"name": "t", "roll": 1000, "election_day": 5, "finalists": ["A", "B"],
+            "candidates": [{"name": "A", "votes": 300}, {"name": "B", "votes": 250}, {"name": "C", "votes": 150}],
+            "parameters": {"abstainer_reentry": 0.9}}
+    closed = parse_scenario({**base, "electorate": "round1_voters"})
+    res = run(closed, seed=1)
+    assert res.flows.loc["abstained", ["A", "B"]].sum() == 0
+    assert run(parse_scenario(base), seed=1).flows.loc["abstained", ["A", "B"]].sum() > 200  # of 300
+    assert parse_scenario(closed.to_dict()).electorate == "round1_voters"
+
+
+def test_open_electorate_has_a_notional_roll_and_a_closed_one_needs_a_roll():
+    from runoff_abm.model.errors import ScenarioError
+    from runoff_abm.model.scenario import parse_scenario
+
+    data = {"name": "t", "election_day": 5, "finalists": ["A", "B"], "round1": {"blank": 10},
+            "candidates": [{"name": "A", "votes": 300}, {"name": "B", "votes": 250}, {"name": "C", "votes": 40}]}
+    scn = parse_scenario({**data, "electorate": "open"})
+    assert scn.roll == 2 * 600 and scn.abstained == 600
+    with pytest.raises(ScenarioError, match="roll"):
+        parse_scenario(data)
+    with pytest.raises(ScenarioError, match="electorate"):
+        parse_scenario({**data, "roll": 1000, "electorate": "everyone"})
