@@ -386,10 +386,15 @@ def cmd_predict(args) -> int:
                    replicates=parse_count(args.replicates, "--replicates", 1, 1_000_000, "runs"), members=members,
                    seed=parse_seed(args.seed, "--seed"), trust_rules=args.trust_rules, progress=not args.quiet,
                    structural=not args.no_structural, versus=args.versus, **executor)
+    if args.runs:
+        pred.runs.to_csv(args.runs, index=False)
     if args.json:
         print(json.dumps(pred.table(), default=float))
     else:
         print(pred.format(_width(args)))
+        if args.runs:
+            print("\n".join(wrap(f"wrote every run's parameters (posterior and structural draws) and outcomes to "
+                                  f"{args.runs}", _width(args))))
     return 0
 
 
@@ -543,6 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default="0", help="master seed (default 0)")
     p.add_argument("--versus", default=None, metavar="SCENARIO",
                    help="a counterfactual (same round 1): paired differences over the same draws and seeds")
+    p.add_argument("--runs", default=None, metavar="FILE.csv",
+                   help="write every run's parameter values (the draws) and outcomes as CSV")
     p.add_argument("--no-structural", action="store_true",
                    help="leave out the structural prior (seed noise and the posterior only)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -167,3 +167,17 @@ def test_open_electorate_has_a_notional_roll_and_a_closed_one_needs_a_roll():
         parse_scenario(data)
     with pytest.raises(ScenarioError, match="electorate"):
         parse_scenario({**data, "roll": 1000, "electorate": "everyone"})
+
+
+def test_predict_cli_writes_the_draws_and_refuses_a_bad_counterfactual(tmp_path, capsys):
+    runs = tmp_path / "runs.csv"
+    scn = str(CONTESTS_DIR / "fr-lr-2021.toml")
+    assert main(["predict", scn, "--replicates", "4", "--members", "600", "--serial", "--quiet",
+                 "--runs", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert "observed" in out and "structural prior fitted on" in out and "left out: fr-lr-2021" in out
+    text = runs.read_text()
+    assert "transfer_lean" in text.splitlines()[0] and len(text.splitlines()) == 5
+    assert main(["predict", scn, "--versus", "labor-2011", "--replicates", "2", "--serial", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "round 1" in err
