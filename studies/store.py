@@ -46,8 +46,6 @@ from runoff_abm.model.errors import SweepError
 
 __all__ = ["Store", "load_results", "versions", "git_commit"]
 
-FORMAT = 1
-
 _SHARD = re.compile(r"^\d{6,}\.parquet$")
 
 #: What to do about an OSError while writing, by errno.
@@ -171,11 +169,6 @@ class Store:
         if not frames:
             return pd.DataFrame(columns=cols)
         return _unique_runs(pd.concat(frames, ignore_index=True), self.root, check_values=False)
-
-    def done(self) -> set[tuple[int, int]]:
-        """(point, replicate) of every recorded run."""
-        rec = self.recorded()
-        return set(zip(rec["point"].tolist(), rec["replicate"].tolist(), strict=True))
 
     def design(self) -> pd.DataFrame:
         """The design table."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -340,7 +340,7 @@ class Snapshot:
     edited: bool = False
     name: str = ""
     key: tuple = ()
-    extra: dict = field(default_factory=dict)
+    changes: tuple[str, ...] = ()  # the settings' changes from the base scenario, in words
 
     @property
     def n_contractors(self) -> int:
@@ -370,7 +370,7 @@ class Snapshot:
                          finalists=self.finalists, votes=dict(r.votes), shares=dict(r.shares), turnout=r.turnout,
                          turnout_votes=r.turnout_votes, winner=r.winner,
                          daily_share_a=tuple(float(x) for x in r.daily["projected_share_a"]),
-                         changes=tuple(self.extra.get("changes", ())))
+                         changes=self.changes)
 
 
 def _observed(scn: Scenario) -> dict | None:
@@ -495,7 +495,7 @@ class Session:
                 log=tuple(m.event_log), scheduled=tuple((e.day, short_label(e), e.describe()) for e in scn.events),
                 flows=flows, sectors=sectors, brokers=brokers, result=m.result, observed=_observed(scn),
                 edited=self.settings.edited, name=run_name(self.settings.base.name, changes), key=self.settings.key(),
-                extra={"changes": tuple(changes)})
+                changes=tuple(changes))
 
     def close(self) -> None:
         """Release the model (Mesa 3.3 keeps every model alive otherwise)."""
