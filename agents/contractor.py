@@ -95,10 +95,10 @@ class Contractor(RunoffAgent):
         """The best deal from finalist ``side`` (to the contractor, or to its patron if the patron
         took it) times the finalist's capacity to deliver."""
         m = self.model
-        best = self.offers[side]["value"] if self.offers[side] is not None else 0.0
-        patron = m.candidates[self.patron]
-        if patron.deal == side and patron.offers[side] is not None:
-            best = max(best, patron.offers[side]["value"])
+        own, theirs = self.offers[side], m.candidates[self.patron].offers[side]
+        best = own["value"] if own is not None else 0.0
+        if m.candidates[self.patron].deal == side and theirs is not None:
+            best = max(best, theirs["value"])
         return best * m.candidates[m.finalist_index[side]].deliver
 
     def options(self) -> list[dict[str, Any]]:

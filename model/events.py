@@ -375,7 +375,7 @@ def blank_event(kind: str, scn: Scenario, taken: Sequence[Event] = ()) -> Event:
         values = dict(zip([f.name for f in cls.fields], combo, strict=True))
         if any(v is None and f.required for f, v in zip(cls.fields, combo, strict=True)):
             continue
-        event = cls(**values)  # type: ignore[arg-type]  # the declared fields, checked next
+        event = cls(**values)  # the declared fields, checked next
         try:
             event.check(scn)
         except EventFieldError:

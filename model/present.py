@@ -28,12 +28,12 @@ _NBSP = "\u00a0"
 _COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377")
 
 
-def pct(x: float, digits: int = 1) -> str:
+def pct(x: float | None, digits: int = 1) -> str:
     """``x`` (a fraction) as a percentage, ``-`` when missing."""
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}%}"
 
 
-def pts(x: float, digits: int = 1) -> str:
+def pts(x: float | None, digits: int = 1) -> str:
     """``x`` (a difference of fractions) in signed percentage points, e.g. ``+4.2 pts``."""
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.{digits}f} pts"
 

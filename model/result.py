@@ -326,7 +326,7 @@ class RunResult:
                         + ([f"{obs['votes'][name]:,}", pct(obs["shares"][name])] if obs else []))
         rows.append(["turnout", f"{self.turnout_votes:,}", pct(self.turnout)]
                     + ([f"{sum(obs['votes'].values()):,}", pct(obs.get("turnout"))] if obs else []))
-        rows.append(["winner", self.winner, ""] + ([_winner(obs["votes"], a, b), ""] if obs else []))
+        rows.append(["winner", self.winner or "none", ""] + ([_winner(obs["votes"], a, b), ""] if obs else []))
         rows.append(["margin (votes, points)", *_lead(self.votes[a], self.votes[b])]
                     + (list(_lead(obs["votes"][a], obs["votes"][b])) if obs else []))
         daily = self.daily

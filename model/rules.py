@@ -137,7 +137,8 @@ def rule_record(name: str, rule: str | Callable, fn: Callable, origin: str,
     code = getattr(fn, "__code__", None)
     if isinstance(rule, str):
         target, _ = _split(name, rule)
-        path = Path(target).expanduser()
+        path: Path | None = Path(target).expanduser()
+        assert path is not None
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
         given = rule

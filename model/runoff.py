@@ -105,7 +105,7 @@ class RunoffModel(mesa.Model):
     #: The runoff's :class:`Scenario`. Mesa >= 3.5 has a ``Model.scenario`` property of its own (an
     #: experiment's parameters, a ``mesa.experimental.scenarios.Scenario``); here the name is a
     #: plain attribute holding the runoff scenario, on every Mesa version.
-    scenario: Scenario | None = None
+    scenario: Scenario = None  # type: ignore[assignment]  # set by __init__; the class attribute hides Mesa's
 
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,

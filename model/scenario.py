@@ -11,6 +11,7 @@ data package :mod:`runoff_abm.scenarios`.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import math
 import os
@@ -18,6 +19,7 @@ import re
 import stat
 import tomllib
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -101,9 +103,11 @@ class Pattern:
     note: str = ""
 
     def holds(self, measured: float) -> bool:
+        """True when ``measured`` satisfies the pattern (``stat op value``)."""
         return measured < self.value if self.op == "<" else measured > self.value
 
     def describe(self) -> str:
+        """The pattern in one line, e.g. ``turnout_change < 0``."""
         return f"{self.stat} {self.op} {self.value:g}"
 
 
@@ -117,6 +121,7 @@ class Observed:
     patterns: tuple[Pattern, ...] = ()
 
     def shares(self) -> dict[str, float]:
+        """Each finalist's share of the two finalists' votes."""
         total = sum(self.votes.values())
         return {k: v / total for k, v in self.votes.items()} if total else {}
 
@@ -152,6 +157,7 @@ class Scenario:
 
     @property
     def round1_ballots(self) -> int:
+        """Round-1 ballots cast: every candidate's votes plus blank ballots."""
         return sum(c.votes for c in self.candidates) + self.blank
 
     @property
@@ -164,10 +170,12 @@ class Scenario:
         return tuple(c.votes for c in self.candidates) + (self.blank, self.abstained)
 
     def candidate(self, name: str) -> CandidateSpec:
+        """The candidate called ``name`` (StopIteration if there is none)."""
         return next(c for c in self.candidates if c.name == name)
 
     @property
     def eliminated(self) -> tuple[str, ...]:
+        """Names of the candidates who are not finalists, in file order."""
         return tuple(c.name for c in self.candidates if not c.finalist)
 
     def with_events(self, events) -> Scenario:
@@ -407,6 +415,7 @@ def _data_depth(data: Any, most: int) -> int:
     deepest = 0
     while stack:
         node, d = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -519,7 +528,7 @@ class TableReader:
 
     error: type[ScenarioError] = ScenarioError
 
-    def __init__(self, table: Any, path: str, source: str, allowed: dict[str, str]):
+    def __init__(self, table: Any, path: builtins.str, source: builtins.str, allowed: Mapping[builtins.str, object]):
         self.source = source
         self.path = path
         if not isinstance(table, dict):
@@ -531,20 +540,24 @@ class TableReader:
                 self.fail(k, f"unknown field{hint}; allowed here: {', '.join(allowed)}")
         self.table = table
 
-    def where(self, key: str) -> str:
+    def where(self, key: builtins.str) -> builtins.str:
+        """The field path of ``key`` in this table, for messages (long or odd keys cleaned)."""
         if not key:
             return self.path
         if not (key.isprintable() and len(key) <= 60):
             key = clean_text(key, 60)
         return f"{self.path}.{key}" if self.path else key
 
-    def fail(self, key: str, message: str):
+    def fail(self, key: builtins.str, message: builtins.str):
+        """Raise this reader's error for field ``key`` with ``message``."""
         raise self.error(self.source, self.where(key), message)
 
-    def has(self, key: str) -> bool:
+    def has(self, key: builtins.str) -> bool:
+        """True when the table holds ``key``."""
         return key in self.table
 
-    def int(self, key: str, *, default=None, low=None, high=None, required=False):
+    def int(self, key: builtins.str, *, default=None, low=None, high=None, required=False):
+        """An integer field in ``[low, high]`` (booleans and floats refused; ``default`` if absent)."""
         if key not in self.table:
             if required:
                 self.fail(key, "required field is missing (an integer)")
@@ -564,7 +577,8 @@ class TableReader:
             self.fail(key, f"{v} is too large; allowed: {_range(low, high)}")
         return v
 
-    def float(self, key: str, *, default=None, low=None, high=None, required=False, open_low=False):
+    def float(self, key: builtins.str, *, default=None, low=None, high=None, required=False, open_low=False):
+        """A finite number field in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
         if key not in self.table:
             if required:
                 self.fail(key, "required field is missing (a number)")
@@ -580,7 +594,7 @@ class TableReader:
             self.fail(key, f"{v:g} is out of range; allowed: {_range(low, high, open_low)}")
         return v
 
-    def str(self, key: str, *, default=None, required=False, choices=None, multiline=False):
+    def str(self, key: builtins.str, *, default=None, required=False, choices=None, multiline=False):
         """A string field; ``choices`` (a list or dict) restricts it; free text may not hold
         control characters (newlines and tabs only when ``multiline``)."""
         if key not in self.table:
@@ -601,7 +615,8 @@ class TableReader:
                       + (", newlines and tabs" if multiline else " on one line"))
         return v
 
-    def name(self, key: str, kind: str, max_length: int, *, reserved: bool = True) -> str:
+    def name(self, key: builtins.str, kind: builtins.str, max_length: builtins.int, *,
+             reserved: bool = True) -> builtins.str:
         """A required name (of a candidate, sector, contractor, institution or the scenario):
         printable, non-empty, no leading or trailing space, at most ``max_length`` characters,
         and (``reserved``) not one of :data:`RESERVED_NAMES`."""
@@ -620,13 +635,16 @@ class TableReader:
                       "choose another name")
         return v
 
-    def bool(self, key: str, *, default=False):
+    def bool(self, key: builtins.str, *, default=False):
+        """A true/false field (``default`` if absent)."""
         v = self.table.get(key, default)
         if not isinstance(v, bool):
             self.fail(key, f"expected true or false, got {clean_text(v)}")
         return v
 
-    def list(self, key: str, *, default=(), most: int | None = None, what: str = "entries"):
+    def list(self, key: builtins.str, *, default=(), most: builtins.int | None = None,
+             what: builtins.str = "entries"):
+        """An array field of at most ``most`` entries (``default`` if absent)."""
         v = self.table.get(key, default)
         if not isinstance(v, (list, tuple)):
             self.fail(key, f"expected an array, got {clean_text(v)}")
@@ -634,7 +652,8 @@ class TableReader:
             self.fail(key, f"{len(v):,} {what}; at most {most:,} are allowed")
         return list(v)
 
-    def table_of(self, key: str):
+    def table_of(self, key: builtins.str):
+        """A sub-table field (empty if absent)."""
         v = self.table.get(key, {})
         if not isinstance(v, dict):
             self.fail(key, f"expected a table, got {clean_text(v)}")

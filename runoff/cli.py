@@ -458,6 +458,7 @@ def _add_run_options(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``runoff`` command's parser: one subcommand per job, options from the declarations."""
     from runoff_abm import __version__
 
     parser = OneLineParser(prog="runoff", description="Agent-based model of a party-leadership runoff.")
@@ -589,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``runoff`` command with ``argv``; return its exit code (2 for bad input, one line)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

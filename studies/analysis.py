@@ -110,6 +110,7 @@ class SweepAnalysis:
     outcomes: list[str] | None = None
 
     def format(self, width: int | None = WIDTH) -> str:
+        """The summary table as text fitting ``width`` columns."""
         return format_summary(self.table, self.manifest, self.outcomes, width)
 
     def _repr_html_(self) -> str:
@@ -217,6 +218,7 @@ def sensitivity(root: str | Path, outcomes=None) -> pd.DataFrame:
 
 
 def format_sensitivity(table: pd.DataFrame, manifest: dict) -> str:
+    """A sensitivity table (Morris or Sobol indices per outcome) as text."""
     kind = manifest["design"]["kind"]
     lines = [f"sweep {manifest['name']}: {kind} sensitivity ({manifest['design']['points']} points x "
              f"{manifest['design']['replicates']} replicates, indices on per-point means)"]
@@ -236,6 +238,7 @@ def format_sensitivity(table: pd.DataFrame, manifest: dict) -> str:
 
 
 def plot_sensitivity(table: pd.DataFrame, manifest: dict, out_dir: Path) -> list[Path]:
+    """Bar charts of the sensitivity indices, one PNG per outcome in ``out_dir``; returns the paths."""
     import matplotlib
 
     matplotlib.use("Agg")

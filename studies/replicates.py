@@ -128,7 +128,8 @@ def run_replicates(scenario: Scenario, replicates: int, *, seed: int, members: i
         overrides: parameter overrides for every run.
         rules: plug-in rules as ``{"turnout" | "choice": "ABSOLUTE/file.py:function" or "module:function"}``
             (worker processes load them again).
-        executor, workers: as for sweeps (``processes`` on all cores by default, or ``serial``).
+        executor: as for sweeps (``processes`` on all cores by default, or ``serial``).
+        workers: worker processes (None: one per core).
         progress: show a bar when someone is watching.
         observed: the observed result (``RunResult.observed``) to print beside the summary.
 

@@ -124,7 +124,7 @@ class SweepSpec:
             combos = [{n: _cast(n, float(v)) for n, v in zip(names, row, strict=True)} for row in x]
         level_sets = [dict(zip([f.name for f in self.factors], lv, strict=True))
                       for lv in itertools.product(*(list(f.levels) for f in self.factors))]
-        points = []
+        points: list[DesignPoint] = []
         for combo in combos:
             for lv in level_sets:
                 points.append(DesignPoint(point=len(points), params={**self.fixed, **combo}, levels=lv))
@@ -355,21 +355,21 @@ def parse_spec(data: dict[str, Any], source: str = "<memory>", scenario: Scenari
     if n_points * replicates > MAX_RUNS:
         top.fail("replicates", f"the design has {n_points:,} points x {replicates:,} replicates = "
                  f"{n_points * replicates:,} runs; at most {MAX_RUNS:,} runs per sweep")
-    spec = SweepSpec(
+    sweep = SweepSpec(
         name=name, scenario=scenario, members=members, replicates=replicates, seed=seed,
         design_kind=kind, values=values, ranges=ranges, fixed=fixed, factors=tuple(factors),
         samples=samples, levels=levels, second_order=second_order, outcomes=outcomes,
         run_function=run_function, common_random_numbers=top.bool("common_random_numbers", default=True),
         description=top.str("description", default="", multiline=True), raw=data, path=source,
         trust_rules=trust_rules)
-    for lv in itertools.product(*(list(f.levels) for f in factors)):
-        point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], lv, strict=True)))
+    for combo in itertools.product(*(list(f.levels) for f in factors)):
+        point = DesignPoint(point=0, params={}, levels=dict(zip([f.name for f in factors], combo, strict=True)))
         try:
-            spec.scenario_for(point)
+            sweep.scenario_for(point)
         except ScenarioError as err:
             raise SpecError(source, "factors", f"levels {point.levels} give an invalid event list: "
                             f"{err.field}: {err.message}") from None
     if kind == "sobol" and samples & (samples - 1):
         dz.fail("samples", f"{samples} is not a power of 2; Sobol sequences need N = 2^k (e.g. "
                 f"{2 ** max(1, round(math.log2(max(samples, 1))))})")
-    return spec
+    return sweep

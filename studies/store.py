@@ -46,8 +46,6 @@ from runoff_abm.model.errors import SweepError
 
 __all__ = ["Store", "load_results", "versions", "git_commit"]
 
-FORMAT = 1
-
 _SHARD = re.compile(r"^\d{6,}\.parquet$")
 
 #: What to do about an OSError while writing, by errno.
@@ -90,7 +88,7 @@ def git_commit() -> str | None:
 
 def write_failed(path: Path, err: OSError) -> SweepError:
     """The one-line error for a file that could not be written (names the file and what to do)."""
-    advice = _ADVICE.get(err.errno, "fix the cause, then run the same command again to resume")
+    advice = _ADVICE.get(err.errno or 0, "fix the cause, then run the same command again to resume")
     return SweepError(f"{path}: cannot write ({err.strerror or err}); {advice}. Finished runs are kept")
 
 
@@ -172,11 +170,6 @@ class Store:
             return pd.DataFrame(columns=cols)
         return _unique_runs(pd.concat(frames, ignore_index=True), self.root, check_values=False)
 
-    def done(self) -> set[tuple[int, int]]:
-        """(point, replicate) of every recorded run."""
-        rec = self.recorded()
-        return set(zip(rec["point"].tolist(), rec["replicate"].tolist(), strict=True))
-
     def design(self) -> pd.DataFrame:
         """The design table."""
         path = self.root / "design.parquet"
@@ -234,7 +227,7 @@ class Store:
             try:
                 import fcntl
             except ImportError:  # pragma: no cover - not POSIX: no lock
-                fcntl = None
+                fcntl = None  # type: ignore[assignment]
             if fcntl is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -269,11 +262,13 @@ class Store:
             raise write_failed(self.shards, err) from None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Write ``manifest.json`` atomically, stamped with the time of writing."""
         manifest = {**manifest, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         text = json.dumps(manifest, indent=1, default=str) + "\n"
         _atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
 
     def write_shard(self, rows: list[dict[str, Any]]) -> Path:
+        """Write ``rows`` as the next numbered Parquet shard (atomically); return its path."""
         existing = self.shard_files()
         n = int(existing[-1].name.split(".")[0]) + 1 if existing else 0
         path = self.shards / f"{n:06d}.parquet"

@@ -12,6 +12,8 @@ generator, stated here and in docs/validation.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from runoff_abm.model.population import largest_remainder
@@ -34,13 +36,13 @@ def synthetic_scenario(rng: np.random.Generator, *, roll: int = 2000, days: int 
     order = np.lexsort((np.arange(k), -votes))  # by votes, ties to the lower index
     names = [f"C{i + 1}" for i in range(k)]
     finalists = [names[order[0]], names[order[1]]]
-    cands = []
+    cands: list[dict[str, Any]] = []
     for i in range(k):
         c = {"name": names[i], "votes": int(votes[i]), "activists": int(votes[i] * 0.02)}
         if names[i] not in finalists:
             c["lean"] = float(rng.beta(1, 1))
         cands.append(c)
-    data = {"name": name, "roll": roll, "election_day": int(days or rng.integers(5, 15)),
+    data: dict[str, Any] = {"name": name, "roll": roll, "election_day": int(days or rng.integers(5, 15)),
             "finalists": finalists, "round1": {"blank": blank}, "candidates": cands}
     if contractors:
         data["contractors"] = []

@@ -20,7 +20,6 @@ from runoff_abm.model.engine import ENGINES
 from runoff_abm.model.runoff import RunoffModel
 from runoff_abm.model.scenario import parse_scenario
 
-
 #: Test modules that drive the app in a real browser (marked ``browser``: ``-m "not browser"``
 #: leaves them out, as ``.ci/run`` does on the second and third Python).
 BROWSER_MODULES = {"test_app_browser.py", "test_app_classroom.py", "test_app_exercises.py", "test_app_security.py"}

@@ -385,11 +385,12 @@ def voters_chart(snap) -> Chart:
     panel = Panel(x=x, y=y, boxes=tuple(boxes), marks=tuple(marks), rules=(Rule("x", 50.0, "#555555", True),))
     eliminated = [i for i, n in enumerate(f.labels) if n not in snap.finalists and n not in ("blank", "abstained")
                   and f.members[i] > 0]
-    parts = [f"{labels[i]}: {_pct(f.to_a[i] / f.members[i], 0)} {a}, {_pct(f.to_b[i] / f.members[i], 0)} {b}, "
+    groups = [f"{labels[i]}: {_pct(f.to_a[i] / f.members[i], 0)} {a}, {_pct(f.to_b[i] / f.members[i], 0)} {b}, "
              f"{_pct(f.home[i] / f.members[i], 0)} stay home" for i in eliminated]
-    summary = (f"Where each round-1 group is going ({when}). " + "; ".join(parts) + ".") if parts else \
+    summary = (f"Where each round-1 group is going ({when}). " + "; ".join(groups) + ".") if groups else \
         f"Where each round-1 group is going ({when})."
-    legend = (LegendItem(a, COLOR_A, "box"), LegendItem(b, COLOR_B, "box"), LegendItem("stay home", COLOR_HOME, "box"))
+    legend: tuple[LegendItem, ...] = (LegendItem(a, COLOR_A, "box"), LegendItem(b, COLOR_B, "box"),
+                                      LegendItem("stay home", COLOR_HOME, "box"))
     if f.day0 is not None and not f.actual:
         legend += (LegendItem(f"day 0: share to {a}", "#111111", "tick"),)
     title = ("Where each round-1 group went in the runoff" if f.actual
@@ -469,10 +470,12 @@ def sectors_chart(snap) -> Chart:
         rows.append((n, _pct(lv), _pct(rv)) + ((_pct(r1[i]),) if r1 is not None else ()))
     p1 = Panel(x=x, y=y, boxes=tuple(lb), rules=(Rule("x", 50.0, "#555555", True),), title=left_title)
     p2 = Panel(x=x, y=y, boxes=tuple(rb), marks=tuple(marks), title=right_title, show_y=True)
-    lo = int(np.nanargmin(left)) if k and np.isfinite(left).any() else None
-    hi = int(np.nanargmax(left)) if k and np.isfinite(left).any() else None
-    summary = (f"By sector: {left_title} from {_pct(left[lo], 0)} ({names[lo]}) to {_pct(left[hi], 0)} ({names[hi]})."
-               if lo is not None else "By sector.")
+    if k and np.isfinite(left).any():
+        lo, hi = int(np.nanargmin(left)), int(np.nanargmax(left))
+        summary = (f"By sector: {left_title} from {_pct(left[lo], 0)} ({names[lo]}) to {_pct(left[hi], 0)} "
+                   f"({names[hi]}).")
+    else:
+        summary = "By sector."
     header = ("sector", left_title, right_title) + (("round-1 turnout",) if r1 is not None else ())
     return Chart(name="sectors", title="Results by sector" if snap.result is not None else "Sectors today",
                  summary=summary, panels=(p1, p2), header=header, rows=tuple(rows), height=max(160, 30 * k + 30),
@@ -532,7 +535,8 @@ def replicates_chart(shares: Sequence[float], low: float, high: float, mean: flo
 
 
 # --------------------------------------------------------------------------- (f) compare
-def comparison_chart(baseline_daily: np.ndarray, counterfactual_daily: np.ndarray, differences: np.ndarray,
+def comparison_chart(baseline_daily: Sequence[Sequence[float]] | np.ndarray,
+                     counterfactual_daily: Sequence[Sequence[float]] | np.ndarray, differences: np.ndarray,
                      names: tuple[str, str], finalists: Sequence[str], observed: float | None) -> Chart:
     """Baseline vs counterfactual: mean projected share of A by day with 5–95% bands, and the
     paired difference of A's final share, one dot per seed.

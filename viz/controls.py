@@ -12,6 +12,8 @@ and each field says what it means.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import solara
 import solara.lab
 from solara.alias import rv as v
@@ -41,6 +43,13 @@ def _heading(text: str, level: int = 2):
 
 
 # --------------------------------------------------------------------------- start here
+def _field_editor(state: AppState, change: Callable, attr: str) -> Callable[[str], None]:
+    """The ``on_value`` of an event field: apply ``change(attr, text)`` inside the state's guard."""
+    def on_value(text: str) -> None:
+        state.guard("editing an event", change, attr, text)
+    return on_value
+
+
 def round1_line(scn) -> str:
     """Round 1 in one line: each candidate's share of the ballots and the turnout."""
     ballots = scn.round1_ballots or 1
@@ -123,9 +132,11 @@ def RunSettings(state: AppState):
     with solara.Card(classes=["runoff-card", "runoff-settings-card"], margin=0):
         _heading("Seed and members")
         with solara.Row(gap="8px"):
-            solara.InputText("Seed", value=str(settings.seed), on_value=state.set_seed, classes=["runoff-seed"],
+            solara.InputText("Seed", value=str(settings.seed), on_value=state.set_seed,  # type: ignore[arg-type]
+                             classes=["runoff-seed"],
                              error=state.problem("seed") or False, dense=True)
-            solara.InputText("Members", value=str(settings.members), on_value=state.set_members,
+            solara.InputText("Members", value=str(settings.members),
+                             on_value=state.set_members,  # type: ignore[arg-type]
                              classes=["runoff-members"], error=state.problem("members") or False, dense=True)
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             solara.Button(f"{'Server limit' if capped else 'Full roll'} ({high:,})", on_click=lambda: state.set_members(high),
@@ -255,18 +266,16 @@ def EventFields(state: AppState, index: int, event, set_editing, problem: str | 
         for f in event_fields(event.kind):
             current = field_text(event, f.attr)
             classes = ["runoff-event-field", f"field-{f.attr}"]
-            error = problem if bad == f.key else False
+            error: str | bool = problem if (bad == f.key and problem) else False
             if f.kind in ("day", "choice"):
                 Choice(f.label, value=current, values=field_choices(event.kind, f.attr, scn),
-                              on_value=lambda text, a=f.attr: state.guard("editing an event", change, a, text),
-                              classes=classes)
-                if error:
+                       on_value=_field_editor(state, change, f.attr), classes=classes)
+                if isinstance(error, str):
                     Problem(error)
                 elif f.kind == "choice":
                     Note(f.spec.meaning, ["runoff-field-hint"])
             else:
-                solara.InputText(f.label, value=current,
-                                 on_value=lambda text, a=f.attr: state.guard("editing an event", change, a, text),
+                solara.InputText(f.label, value=current, on_value=_field_editor(state, change, f.attr),
                                  classes=classes, dense=True, error=error, message=f.spec.meaning)
         if problem and not bad:
             Problem(problem)
@@ -358,7 +367,7 @@ def ParamSlider(state: AppState, control: ParamControl, value, changed: bool):
             slider = v.Slider(v_model=value, min=spec.low, max=spec.high, step=control.step, dense=True,
                               hide_details=True, class_=f"runoff-param param-{spec.name}",
                               attributes={"data-param": spec.name, "aria-label": label}, style_="flex: 1")
-            v.use_event(slider, "change", on_slide)
+            v.use_event(slider, "change", on_slide)  # type: ignore[arg-type]  # ipyvue passes (widget, event, data)
             solara.InputText("value", value=format_value(control, value), on_value=on_text, dense=True,
                              classes=["runoff-param-input", f"param-{spec.name}"], error=bool(problem),
                              style={"max-width": "96px"})

@@ -18,6 +18,7 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from runoff_abm.model.errors import ScenarioError
 from runoff_abm.model.events import EVENT_KINDS, Event, EventField, choices, parse_event
@@ -164,7 +165,7 @@ def _first_allowed(kind: str, scn: Scenario, taken: Sequence[Event]) -> Event:
     if kind not in EVENT_KINDS:
         raise ScenarioError("", "events.kind", f"{kind!r} is not an event kind; allowed: {', '.join(EVENT_KINDS)}")
     fields = EVENT_KINDS[kind].fields
-    options = []
+    options: list[list[Any]] = []
     for f in fields:
         if f.type == "day":
             options.append([1])

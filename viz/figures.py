@@ -12,6 +12,7 @@ import io
 import textwrap
 import threading
 
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -119,7 +120,7 @@ def chart_figure(chart: Chart) -> Figure:
                            textcoords="offset points", ha="center", va="bottom", fontsize=7, fontweight="bold",
                            color="white" if b.done else "#222",
                            bbox={"boxstyle": "circle,pad=0.25", "fc": "#333" if b.done else "white", "ec": "#555"})
-    handles = []
+    handles: list[Artist] = []
     for item in chart.legend:
         if item.kind in ("box", "band"):
             handles.append(Patch(color=item.colour, alpha=0.45 if item.kind == "band" else 1, label=item.label))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -295,7 +295,7 @@ class RunRecord:
     shares: dict
     turnout: float
     turnout_votes: int
-    winner: str
+    winner: str | None
     daily_share_a: tuple[float, ...]
     changes: tuple[str, ...] = ()
 
@@ -340,7 +340,7 @@ class Snapshot:
     edited: bool = False
     name: str = ""
     key: tuple = ()
-    extra: dict = field(default_factory=dict)
+    changes: tuple[str, ...] = ()  # the settings' changes from the base scenario, in words
 
     @property
     def n_contractors(self) -> int:
@@ -370,7 +370,7 @@ class Snapshot:
                          finalists=self.finalists, votes=dict(r.votes), shares=dict(r.shares), turnout=r.turnout,
                          turnout_votes=r.turnout_votes, winner=r.winner,
                          daily_share_a=tuple(float(x) for x in r.daily["projected_share_a"]),
-                         changes=tuple(self.extra.get("changes", ())))
+                         changes=self.changes)
 
 
 def _observed(scn: Scenario) -> dict | None:
@@ -435,12 +435,19 @@ class Session:
     @property
     def running(self) -> bool:
         """True until election day has passed."""
-        return bool(self.model.running)
+        return bool(self.live.running)
+
+    @property
+    def live(self) -> RunoffModel:
+        """The session's model (built when the session is; released only by :meth:`close`)."""
+        if self.model is None:
+            raise RuntimeError("the session's model was released")
+        return self.model
 
     def step(self) -> Snapshot:
         """Advance one day (the vote on election day) and return the new snapshot."""
         with self.lock:
-            self.model.step()
+            self.live.step()
             return self.snapshot()
 
     def run_to_end(self, on_day: Callable[[Snapshot], None] | None = None,
@@ -452,8 +459,9 @@ class Session:
             cancelled: polled before each day; stepping stops when it returns True.
         """
         with self.lock:
-            while self.model.running and not (cancelled and cancelled()):
-                self.model.step()
+            m = self.live
+            while m.running and not (cancelled and cancelled()):
+                m.step()
                 if on_day is not None:
                     on_day(self.snapshot())
             return self.snapshot()
@@ -462,7 +470,8 @@ class Session:
     def snapshot(self) -> Snapshot:
         """Take an immutable snapshot of the model for the views."""
         with self.lock:
-            m = self.model
+            m = self.live
+            scn = m.scenario
             self._serial += 1
             st = m.state
             sizes = np.bincount(st.sector, minlength=len(m.sector_names))
@@ -478,15 +487,15 @@ class Session:
                              m.finalists[c.instruction] if c.instruction >= 0 else "none") for c in m.contractors)
             changes = self.settings.changes()
             return Snapshot(
-                serial=self._serial, scenario=m.scenario.name, title=m.scenario.title, source=self.settings.source,
-                finalists=tuple(m.finalists), seed=m.seed, members=m.n, roll=m.scenario.roll, day=m.day,
+                serial=self._serial, scenario=scn.name, title=scn.title, source=self.settings.source,
+                finalists=(m.finalists[0], m.finalists[1]), seed=m.seed, members=m.n, roll=scn.roll, day=m.day,
                 election_day=m.election_day, running=bool(m.running),
                 round1_turnout=float(np.mean(st.r1 != abstained)),
                 daily=m.datacollector.get_model_vars_dataframe().reset_index(drop=True).copy(),
-                log=tuple(m.event_log), scheduled=tuple((e.day, short_label(e), e.describe()) for e in m.scenario.events),
-                flows=flows, sectors=sectors, brokers=brokers, result=m.result, observed=_observed(m.scenario),
+                log=tuple(m.event_log), scheduled=tuple((e.day, short_label(e), e.describe()) for e in scn.events),
+                flows=flows, sectors=sectors, brokers=brokers, result=m.result, observed=_observed(scn),
                 edited=self.settings.edited, name=run_name(self.settings.base.name, changes), key=self.settings.key(),
-                extra={"changes": tuple(changes)})
+                changes=tuple(changes))
 
     def close(self) -> None:
         """Release the model (Mesa 3.3 keeps every model alive otherwise)."""

@@ -132,7 +132,7 @@ def _layout(chart: Chart, width: int) -> tuple[list[_Frame], float, int]:
     plot_w = width - left - 16
     weights = sum(p.weight for p in chart.panels) or 1.0
     total_h = chart.height * scale
-    y = top0
+    y = float(top0)
     for i, p in enumerate(chart.panels):
         title_h = 20 if p.title else 0
         h = total_h * p.weight / weights

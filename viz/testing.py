@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "NO_ANIMATION_SCRIPT", "AppServer", "free_port", "chromium", "classroom",
            "latency_summary", "plan", "expected_share", "CLASS_TARGET_MS"]
@@ -85,7 +86,7 @@ class AppServer:
         self.args = list(args or [])
         self.cpus = cpus
         self.process: subprocess.Popen | None = None
-        self._log_file = None
+        self._log_file: IO[str] | None = None
 
     @property
     def url(self) -> str:
@@ -94,7 +95,7 @@ class AppServer:
 
     def start(self) -> AppServer:
         """Start the server and wait until it answers; raise RuntimeError if it does not."""
-        out = subprocess.DEVNULL
+        out: int | IO[str] = subprocess.DEVNULL
         if self.log is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
             self._log_file = open(self.log, "w")  # noqa: SIM115 - closed in stop()

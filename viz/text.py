@@ -56,7 +56,9 @@ def markdown_html(text: str) -> str:
             if paragraph or (items and kind != this):
                 flush()
             kind = this
-            items.append(line[(numbered or bullet).end():].strip())
+            marker = numbered or bullet
+            assert marker is not None
+            items.append(line[marker.end():].strip())
         elif items and line.startswith((" ", "\t")):
             items[-1] += " " + line.strip()
         else:

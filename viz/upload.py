@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 class UploadWidget(FileInput):
     """A file input with a button and a drop zone (one file at a time)."""
 
-    template = traitlets.Instance(Template).tag(sync=True, **widget_serialization)  # type: ignore[assignment]
+    template = traitlets.Instance(Template).tag(sync=True, **widget_serialization)
     template_file = (__file__, "upload.vue")
     label = traitlets.Unicode().tag(sync=True)
     multiple = traitlets.Bool(False).tag(sync=True)

@@ -28,7 +28,8 @@ __all__ = ["ChartView", "HtmlTable", "RunBar", "StatusBar", "MessageBar", "Resul
 
 _NOTE = {"font-size": "0.85rem", "color": "#4a4a4a"}
 #: The chart layout (:data:`runoff_abm.viz.svg.LAYOUTS`) that fits the page, provided by the page.
-chart_layout_context = solara.create_context(None)
+_NO_LAYOUT: str | None = None
+chart_layout_context = solara.create_context(_NO_LAYOUT)
 #: The tabs in order (index = the tab's value).
 TAB_NAMES = ("Campaign", "Voters", "Result", "About", "Compare", "Replicates")
 
@@ -238,7 +239,7 @@ def ResultPanel(state: AppState, snap, pinned):
 
 def page_origin() -> str:
     """``http://HOST`` of the page as the browser asked for it (its Host header), or ""."""
-    headers = solara.lab.headers.value or {}
+    headers = solara.lab.headers.value or {}  # type: ignore[attr-defined]  # a Reactive; the stubs call it a module
     host = next(iter(headers.get("host", []) or []), "")
     if not host or any(ch in host for ch in " /\\<>\"'"):
         return ""
