@@ -286,7 +286,17 @@ def _score(scn: Scenario, ev: CaseEvidence, pred, train: list[CaseEvidence],
 
 
 def _write(bt: Backtest, out: Path, plots: bool) -> None:
+    import json
+
+    from runoff_abm.studies.store import versions
+
     out.mkdir(parents=True, exist_ok=True)
+    manifest = {"command": f"runoff backtest DIR --replicates {bt.replicates} --members {bt.members} --seed {bt.seed}",
+                "replicates": bt.replicates, "members": bt.members, "seed": bt.seed,
+                "seeds": "contest i (in file-name order) predicts with seed + i",
+                "contests": list(bt.rows["contest"]), "versions": versions(), "overall": bt.overall()}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float) + "\n")
+    bt.files.append(str(out / "manifest.json"))
     bt.rows.to_csv(out / "backtest.csv", index=False)
     bt.files.append(str(out / "backtest.csv"))
     bt.coverage.to_csv(out / "coverage.csv")

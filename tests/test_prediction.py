@@ -102,7 +102,7 @@ def test_backtest_runs_on_shipped_cases_and_writes_table_csv_png(tmp_path):
     bt = backtest(contests=contests, out=tmp_path, replicates=6, members=800, seed=1, executor="serial",
                   progress=False)
     assert list(bt.rows["contest"]) == sorted(names)
-    for f in ("backtest.csv", "calibration.png", "coverage.csv"):
+    for f in ("backtest.csv", "calibration.png", "coverage.csv", "manifest.json"):
         assert (tmp_path / f).stat().st_size > 0, f
     text = bt.format(100)
     assert all(len(line) <= 100 for line in text.splitlines())
