@@ -193,12 +193,21 @@ def readme_backtest() -> str:
     return markdown_summary(pd.read_csv(ROOT / "docs" / "backtest" / "backtest.csv"))
 
 
+def readme_backtest_seed_only() -> str:
+    """The same back-test without the structural prior (stored in docs/backtest/seed-only/)."""
+    import pandas as pd
+
+    from runoff_abm.studies.backtest import markdown_overall
+
+    return markdown_overall(pd.read_csv(ROOT / "docs" / "backtest" / "seed-only" / "backtest.csv"))
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "events": scenarios_events,
     "run-labor-2011": readme_run, "run-replicates": readme_replicates, "rerun": readme_rerun,
     "run-error": readme_error, "describe-example": scenarios_describe, "run-example": scenarios_run,
     "scenario-errors": scenarios_errors, "analyze-example": studies_analyze, "params-markdown": odd_params,
-    "backtest": readme_backtest,
+    "backtest": readme_backtest, "backtest-seed-only": readme_backtest_seed_only,
 }
 DOCS = ["README.md", "docs/scenarios.md", "docs/studies.md", "docs/ODD.md", "docs/teaching.md"]
 

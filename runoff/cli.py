@@ -404,7 +404,7 @@ def cmd_backtest(args) -> int:
 
     bt = backtest(args.dir, out=args.out, replicates=parse_count(args.replicates, "--replicates", 2, 100_000, "runs"),
                   members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
-                  progress=not args.quiet, **executor)
+                  progress=not args.quiet, structural=not args.no_structural, **executor)
     print(bt.format(_width(args)))
     return 0
 
@@ -566,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", default="100", help="runs per contest (default 100)")
     p.add_argument("--members", default="3000", help="members per run (default 3000)")
     p.add_argument("--seed", default="0", help="master seed (default 0)")
+    p.add_argument("--no-structural", action="store_true", help="score seed noise alone (no structural prior)")
     _add_quiet(p)
     _add_wide(p)
     _add_executor_options(p)

@@ -47,7 +47,7 @@ from runoff_abm.studies.predict import predict
 from runoff_abm.studies.priors import CONTESTS_DIR, BayesLinear, CaseEvidence, PriorError, evidence, fit_prior
 from runoff_abm.studies.progress import Progress
 
-__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_baseline", "markdown_summary",
+__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_baseline", "markdown_overall", "markdown_summary",
            "proportional_baseline",
            "score_probability"]
 
@@ -116,6 +116,7 @@ class Backtest:
     replicates: int
     members: int
     seed: int
+    structural: bool = True
     out: Path | None = None
     files: list[str] = field(default_factory=list)
 
@@ -134,7 +135,8 @@ class Backtest:
     def format(self, width: int | None = WIDTH) -> str:
         """The terminal report (fits ``width`` columns, at most 100)."""
         r = self.rows
-        lines = wrap(f"back-test of {len(r)} contests, leave-one-out: {self.replicates} runs each, {self.members} "
+        how = "" if self.structural else " WITHOUT the structural prior (seed noise only)"
+        lines = wrap(f"back-test of {len(r)} contests, leave-one-out{how}: {self.replicates} runs each, {self.members} "
                      f"members per run, seed {self.seed}. P(w) = probability of the observed winner; share = the "
                      "round-1 leader's runoff share; ratio = runoff votes per round-1 ballot.", width)
         lines.append("")
@@ -185,7 +187,7 @@ def _leader_share(runs: pd.DataFrame, scn: Scenario, leader: str) -> pd.Series:
 def backtest(directory: str | Path | None = None, *, out: str | Path | None = None, replicates: int = 100,
              members: int = 3000, seed: int = 0, executor: str = "processes", workers: int | None = None,
              scheduler: str | None = None, local_cluster: int | None = None, progress: bool | None = True,
-             plots: bool = True, contests: list[Scenario] | None = None) -> Backtest:
+             plots: bool = True, contests: list[Scenario] | None = None, structural: bool = True) -> Backtest:
     """Back-test every contest in ``directory`` (default: the shipped ``scenarios/contests``).
 
     Args:
@@ -201,6 +203,7 @@ def backtest(directory: str | Path | None = None, *, out: str | Path | None = No
         progress: show runs done, rate and time left when someone is watching.
         plots: write the calibration plot (matplotlib).
         contests: the scenarios themselves instead of ``directory``.
+        structural: integrate over the structural prior (default); False scores seed noise alone.
 
     Raises:
         PriorError: fewer than 3 contests, or too few to fit a prior without one of them.
@@ -215,13 +218,13 @@ def backtest(directory: str | Path | None = None, *, out: str | Path | None = No
             prior = fit_prior(cases, leave_out=scn)
             pred = predict(scn, prior=prior, replicates=replicates, members=members, seed=seed + i,
                            executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
-                           progress=False)
+                           progress=False, structural=structural)
             bar.update(replicates)
             rows.append(_score(scn, ev, pred, train, cover))
     df = pd.DataFrame(rows)
     cov = pd.DataFrame({f: np.mean(np.array(v, dtype=float), axis=0) for f, v in cover.items()}, index=list(LEVELS))
     cov.index.name = "level"
-    bt = Backtest(rows=df, coverage=cov, replicates=replicates, members=members, seed=seed)
+    bt = Backtest(rows=df, coverage=cov, replicates=replicates, members=members, seed=seed, structural=structural)
     if out is not None:
         _write(bt, Path(out), plots)
     return bt
@@ -291,8 +294,10 @@ def _write(bt: Backtest, out: Path, plots: bool) -> None:
     from runoff_abm.studies.store import versions
 
     out.mkdir(parents=True, exist_ok=True)
-    manifest = {"command": f"runoff backtest DIR --replicates {bt.replicates} --members {bt.members} --seed {bt.seed}",
-                "replicates": bt.replicates, "members": bt.members, "seed": bt.seed,
+    flag = "" if bt.structural else " --no-structural"
+    manifest = {"command": f"runoff backtest DIR --replicates {bt.replicates} --members {bt.members} --seed {bt.seed}"
+                           f"{flag}",
+                "replicates": bt.replicates, "members": bt.members, "seed": bt.seed, "structural": bt.structural,
                 "seeds": "contest i (in file-name order) predicts with seed + i",
                 "contests": list(bt.rows["contest"]), "versions": versions(), "overall": bt.overall()}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float) + "\n")
@@ -376,3 +381,9 @@ def markdown_summary(rows: pd.DataFrame) -> str:
     out.append(f"| observed turnout ratio inside the 50% / 90% interval | {o['model']['turnout_in_50']:.0%} / "
                f"{o['model']['turnout_in_90']:.0%} | – | – |")
     return "\n".join(out) + "\n"
+
+
+def markdown_overall(rows: pd.DataFrame) -> str:
+    """Only the overall table of :func:`markdown_summary`."""
+    text = markdown_summary(rows)
+    return text[text.index("| overall"):]
