@@ -290,7 +290,8 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         prior = prior if prior is not None else prior_for(scn)
         summary = {**prior.summary(), "description": prior.describe()}
         srng = np.random.default_rng(seeds[-2])
-        gain = transfer_gain(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None)
+        gain = transfer_gain(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None,
+                             trust_rules=trust_rules)
         summary["transfer_gain"] = gain
         for i in range(replicates):
             over, q = prior.draw(srng, scn, sets[i], gain=gain)

@@ -342,7 +342,7 @@ PILOT_LEANS = (0.25, 0.75)
 PILOT_SEEDS = (101, 102, 103)
 
 
-def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = None) -> float:
+def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = None, trust_rules: bool = False) -> float:
     """How much of a change of the eliminated voters' initial leaning the model realises.
 
     Paired pilot runs (the same seeds, :data:`PILOT_SEEDS`) at ``transfer_lean`` 0.25 and 0.75
@@ -360,7 +360,8 @@ def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = Non
     shares = {lean: [] for lean in PILOT_LEANS}  # type: dict[float, list[float]]
     for lean in PILOT_LEANS:
         for seed in PILOT_SEEDS:
-            res = run(scn, seed=seed, members=members, **{**(base or {}), "transfer_lean": lean})
+            extra = {"trust_rules": True} if trust_rules else {}
+            res = run(scn, seed=seed, members=members, **extra, **{**(base or {}), "transfer_lean": lean})
             shares[lean].append(res.shares[scn.finalists[0]])
     diff = float(np.mean(shares[PILOT_LEANS[1]]) - np.mean(shares[PILOT_LEANS[0]]))
     nominal = pool * (PILOT_LEANS[1] - PILOT_LEANS[0])
