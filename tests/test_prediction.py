@@ -181,3 +181,18 @@ def test_predict_cli_writes_the_draws_and_refuses_a_bad_counterfactual(tmp_path,
     assert main(["predict", scn, "--versus", "labor-2011", "--replicates", "2", "--serial", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "round 1" in err
+
+
+def test_structural_prior_combines_with_a_calibration_posterior():
+    post = ROOT / "scenarios" / "calibration" / "labor-2011"
+    pred = predict("labor-2011", posterior=post, replicates=6, members=800, seed=4, executor="serial",
+                   progress=False)
+    draws = pred.parameter_draws()
+    # the posterior's own parameters vary across runs, and the structural ones override theirs
+    assert draws["transfer_lean"].nunique() == 6 and "prior.turnout_change" in draws
+    calibrated = [c for c in draws.columns if c not in ("transfer_lean", "endorsement_trust", "habit_voter",
+                                                        "abstainer_reentry", "orphan_demobilisation",
+                                                        "contractor_compliance", "contractor_capacity")
+                  and not c.startswith("prior.")]
+    assert calibrated and any(draws[c].nunique() > 1 for c in calibrated)
+    assert pred.table()["posterior"] == str(post)
