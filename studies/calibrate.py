@@ -151,23 +151,33 @@ class Calibration:
         accepted runs themselves)."""
         runs = self.predictive_runs if self.predictive_runs is not None else self.posterior
         rows = []
-        for k, v in self.observed.items():
-            x = runs[k]
+        derived = self.diagnostics.get("derived", {})
+        for k, v in [*self.observed.items(), *derived.items()]:
+            if k not in runs:
+                continue
+            x = runs[k].dropna()
             q = x.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).to_numpy()
             rows.append({"stat": k, "observed": v, "q05": q[0], "q25": q[1], "median": q[2], "q75": q[3],
-                         "q95": q[4], "contains": bool(q[0] <= v <= q[4])})
+                         "q95": q[4], "contains": bool(q[0] <= v <= q[4]), "fitted": k in self.observed})
         return pd.DataFrame(rows)
 
     def report(self, width: int | None = WIDTH) -> str:
         """The calibration report (``runoff calibrate`` prints it; ``report.txt``), fitting ``width``."""
         d = self.diagnostics
-        lines = wrap(f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
-                     f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
-                     f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", width)
-        if d.get("floored"):
-            lines += wrap(f"--accept {d['accept_requested']:g} of {d['ok']} draws would keep "
-                          f"{int(round(d['accept_requested'] * d['ok']))}; the floor is {d['min_accept']} accepted "
-                          f"draws, so the closest {d['min_accept']} were kept.", width)
+        if d.get("method") == "smc":
+            lines = wrap(f"ABC-SMC on {self.scenario}: {d['generations']} generations of {d['batch']} runs "
+                         f"({d['simulations']} runs of {d['members'] or 'all':,} members, seed {d['seed']}), "
+                         f"{d['population']} particles (effective sample size {d['ess']:.0f}), adaptive distance on "
+                         f"{len(self.observed)} statistics, last tolerance {d['epsilon']:.3f}; every particle meets the "
+                         "observed patterns; posterior regression-adjusted (Beaumont et al. 2002)", width)
+        else:
+            lines = wrap(f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
+                         f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
+                         f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", width)
+            if d.get("floored"):
+                lines += wrap(f"--accept {d['accept_requested']:g} of {d['ok']} draws would keep "
+                              f"{int(round(d['accept_requested'] * d['ok']))}; the floor is {d['min_accept']} accepted "
+                              f"draws, so the closest {d['min_accept']} were kept.", width)
         lines.append("")
         rows = [[r["parameter"], f"[{r.prior_low:g}, {r.prior_high:g}]", f"{r['median']:.4g}",
                  f"[{r.q05:.4g}, {r.q95:.4g}]", f"{r['width_ratio']:.0%}"] for _, r in self.intervals().iterrows()]
@@ -176,17 +186,22 @@ class Calibration:
         n_pred = len(self.predictive_runs) if self.predictive_runs is not None else 0
         lines += [""] + wrap(f"Posterior predictive ({n_pred} fresh runs, parameters drawn from the posterior) vs "
                              "observed" if n_pred else "Accepted runs vs observed", width)
-        rows = [[r["stat"], f"{r['observed']:.4f}", f"{r['median']:.4f}", f"[{r['q25']:.4f}, {r['q75']:.4f}]",
+        rows = [[r["stat"] + ("" if r["fitted"] else " (derived)"), f"{r['observed']:.4f}", f"{r['median']:.4f}",
+                 f"[{r['q25']:.4f}, {r['q75']:.4f}]",
                  f"[{r['q05']:.4f}, {r['q95']:.4f}]", "contains" if r["contains"] else "MISSES"]
                 for _, r in self.predictive().iterrows()]
         lines += fit_table(["statistic", "observed", "median", "50% interval", "90% interval", "the observed"], rows,
                            width=width)
         iv = self.intervals()
         narrow = iv.query("width_ratio < 0.6")["parameter"].tolist()
-        lines += [""] + wrap("One election is one data point, and two numbers (share, turnout) plus five signs "
-                             "cannot pin down many parameters: "
-                             + (f"the data narrow {', '.join(narrow)} (90% interval under 60% of the prior's); "
-                                "the others " if narrow else "every ")
+        if d.get("derived"):
+            lines += wrap("(derived): the record's net transfer of the eliminated pool (finalist A's share of the "
+                          "finalists' net gains; the share that did not return, net), a function of the two counts: "
+                          "shown, not fitted.", width)
+        lines += [""] + wrap(f"One election is one data point: {len(self.observed)} numbers of the record plus "
+                             f"{d.get('patterns', 5)} signs "
+                             + (f"narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the others "
+                                if narrow else "narrow no parameter to under 60% of its prior; every ")
                              + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of "
                              "the prior's).", width)
         return "\n".join(lines)
@@ -196,18 +211,30 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
               accept: float = 0.05, members: int | None = 10000, seed: int = 1, executor: str = "processes",
               workers: int | None = None, scheduler: str | None = None, local_cluster: int | None = None,
               progress: bool = True, plots: bool = True, predictive: int = 200,
-              trust_rules: bool = False) -> Calibration:
-    """Calibrate ``scenario``'s behavioural parameters against its observed runoff (ABC).
+              trust_rules: bool = False, method: str = "smc", population: int = 200,
+              generations: int = 6) -> Calibration:
+    """Calibrate ``scenario``'s behavioural parameters against its observed runoff.
+
+    ``method="smc"`` (default): ABC-SMC with an adaptive distance on every target statistic
+    (:mod:`runoff_abm.studies.smc`; ``population`` particles, ``generations`` generations of
+    ``2 x population`` runs; local worker processes). ``method="reject"``: ABC rejection on the
+    share and turnout over ``draws`` prior draws (the teaching baseline; any executor).
     ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``)."""
+    if method not in ("smc", "reject"):
+        raise SweepError(f"--method {method!r}: allowed smc, reject")
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
     obs = observed_stats(scn)
     ranges = load_prior(prior)
+    if not 0 <= predictive <= MAX_RUNS:
+        raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
+    if method == "smc":
+        return _calibrate_smc(scn, Path(out), ranges, members=members, seed=seed, workers=workers,
+                              progress=progress, plots=plots, predictive=predictive, trust_rules=trust_rules,
+                              population=population, generations=generations)
     if draws < 20:
         raise SweepError(f"--draws {draws}: too few for ABC; use at least 20 (hundreds to thousands)")
     if draws > MAX_RUNS:
         raise SweepError(f"--draws {draws}: at most {MAX_RUNS:,}")
-    if not 0 <= predictive <= MAX_RUNS:
-        raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
     if not (isinstance(accept, (int, float)) and math.isfinite(accept) and 0 < accept <= 1):
         raise SweepError(f"--accept {accept}: expected a fraction in (0, 1]")
     out = Path(out)
@@ -216,16 +243,76 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
               local_cluster=local_cluster, progress=progress)  # bar: "sweep calibrate-NAME" (prior draws)
     df = load_results(out / "sweep")
     post, diag = abc_reject(df, obs, scn.observed.patterns, accept)
+    from runoff_abm.studies.simulator import derived_observed
+
+    diag.update(method="reject", derived=derived_observed(scn), patterns=len(scn.observed.patterns))
     cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
     write_outputs(cal, scn, plots=False)
     if predictive:
-        from runoff_abm.studies.predict import predict
+        from runoff_abm.model.rng import replicate_seeds
+        from runoff_abm.studies.progress import Progress
+        from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 
-        pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
-                       executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
-                       trust_rules=trust_rules, progress=progress,
-                       desc=f"calibrate {scn.name}: posterior predictive")
-        cal.predictive_runs = pred.runs
+        targets = load_targets(scn)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEE]))
+        idx = rng.integers(0, len(post), predictive)
+        with Progress(predictive, desc=f"calibrate {scn.name}: posterior predictive", show=progress) as bar, \
+                ScenarioSimulator(scn, ranges, targets, members=members, workers=workers,
+                                  trust_rules=trust_rules, progress=bar) as sim:
+            theta = post[list(ranges)].to_numpy()[idx]
+            cal.predictive_runs = pd.DataFrame(sim(theta, replicate_seeds(seed + 1, predictive)), columns=sim.columns)
+    write_outputs(cal, scn, plots=plots)
+    return cal
+
+
+def _calibrate_smc(scn: Scenario, out: Path, ranges: dict[str, tuple[float, float]], *, members: int | None,
+                   seed: int, workers: int | None, progress: bool, plots: bool, predictive: int, trust_rules: bool,
+                   population: int, generations: int) -> Calibration:
+    """ABC-SMC on every target statistic (see :func:`calibrate`)."""
+    from runoff_abm.model.rng import replicate_seeds
+    from runoff_abm.studies.progress import Progress
+    from runoff_abm.studies.simulator import ScenarioSimulator, derived_observed, load_targets
+    from runoff_abm.studies.smc import UniformPrior, abc_smc
+
+    if not 10 <= population <= 100_000:
+        raise SweepError(f"--population {population}: allowed 10 to 100,000 particles")
+    if not 1 <= generations <= 50:
+        raise SweepError(f"--generations {generations}: allowed 1 to 50")
+    targets = load_targets(scn)
+    prior = UniformPrior.from_ranges(ranges)
+    batch = 2 * population
+    total = generations * batch + predictive
+    with Progress(total, desc=f"calibrate {scn.name} (ABC-SMC)", show=progress) as bar, \
+            ScenarioSimulator(scn, ranges, targets, members=members, workers=workers, trust_rules=trust_rules,
+                              progress=bar) as sim:
+        res = abc_smc(sim, prior, sim.observed, population=population, batch=batch, generations=generations,
+                      seed=seed, constraint=sim.constraint, adjust=True, stat_names=tuple(t.stat for t in targets))
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEE]))
+        idx = res.resample(population, rng)
+        post = pd.DataFrame(res.theta[idx], columns=list(ranges))
+        for j, n in enumerate(ranges):
+            if param_spec(n).type is int:
+                post[n] = post[n].round().astype(int)
+        stats = pd.DataFrame(res.stats[idx], columns=sim.columns)
+        post = pd.concat([post, stats], axis=1)
+        post["distance"] = res.distance[idx]
+        post["seed"] = res.seeds[idx]
+        post["particle"] = idx
+        pred_runs = None
+        if predictive:
+            j = rng.integers(0, population, predictive)
+            theta = post[list(ranges)].to_numpy(float)[j]
+            pred_runs = pd.DataFrame(sim(theta, replicate_seeds(seed + 1, predictive)), columns=sim.columns)
+    obs = {t.stat: t.value for t in targets}
+    diag = {"method": "smc", "population": population, "batch": batch, "generations": generations,
+            "simulations": res.simulations, "ess": res.ess, "epsilon": res.epsilon, "adjusted": res.adjusted,
+            "record": res.generations, "draws": res.simulations, "ok": int(sum(g["ran"] for g in res.generations)),
+            "meet_patterns": int(res.generations[-1]["meet_patterns"]), "accepted": population,
+            "accept_fraction": population / batch, "members": members, "seed": seed,
+            "targets": [{"stat": t.stat, "value": t.value, "source": t.source} for t in targets],
+            "derived": derived_observed(scn), "patterns": len(sim.patterns)}
+    cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out,
+                      predictive_runs=pred_runs)
     write_outputs(cal, scn, plots=plots)
     return cal
 
@@ -245,11 +332,13 @@ def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, see
 def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
     out = cal.out
     out.mkdir(parents=True, exist_ok=True)
-    cols = ["point", "seed", *cal.prior, *STATS, "distance"] + [p.stat for p in scn.observed.patterns]
+    cols = ["point", "particle", "seed", *cal.prior, *cal.observed, "distance"] + [p.stat for p in scn.observed.patterns]
+    cols += [c for c in cal.posterior if c in ("net_transfer_a", "non_return")]
     cal.posterior[[c for c in dict.fromkeys(cols) if c in cal.posterior]].to_parquet(out / "posterior.parquet", index=False)
     iv = cal.intervals()
-    lines = [f"# Calibrated parameters for {scn.name}: posterior medians from ABC rejection",
-             f"# ({cal.diagnostics['accepted']} of {cal.diagnostics['draws']} draws accepted). Reference from a",
+    how = ("ABC-SMC" if cal.diagnostics.get("method") == "smc" else "ABC rejection")
+    lines = [f"# Calibrated parameters for {scn.name}: posterior medians from {how}",
+             f"# ({cal.diagnostics['accepted']} particles of {cal.diagnostics['draws']} runs). Reference from a",
              "# scenario with   parameters_from = \"<path to this file>\"",
              "", "[parameters]"]
     for _, r in iv.iterrows():
@@ -257,13 +346,14 @@ def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
         v = int(round(r["median"])) if spec.type is int else round(float(r["median"]), 6)
         lines.append(f"{r['parameter']} = {v}")
     d = cal.diagnostics
-    lines += ["", "[posterior]", f"scenario = {json.dumps(scn.name)}", f"draws = {d['draws']}",
+    lines += ["", "[posterior]", f"scenario = {json.dumps(scn.name)}", f"method = {json.dumps(d.get('method', 'reject'))}",
+              f"draws = {d['draws']}",
               f"accepted = {d['accepted']}", f"meet_patterns = {d['meet_patterns']}",
               f"epsilon = {d['epsilon']:.6g}"]
     for _, r in iv.iterrows():
         lines.append(f"{r['parameter']} = {{ q05 = {r['q05']:.6g}, median = {r['median']:.6g}, q95 = {r['q95']:.6g} }}")
     for _, r in cal.predictive().iterrows():
-        lines.append(f"predictive_{r['stat']} = {{ observed = {r['observed']:.6g}, q05 = {r['q05']:.6g}, "
+        lines.append(f"predictive_{r['stat'].replace('.', '_').replace(' ', '_')} = {{ observed = {r['observed']:.6g}, q05 = {r['q05']:.6g}, "
                      f"q95 = {r['q95']:.6g} }}")
     (out / "calibrated.toml").write_text("\n".join(lines) + "\n")
     tomllib.loads((out / "calibrated.toml").read_text())  # the file must parse

@@ -108,7 +108,8 @@ def sbc(simulate: Callable[[np.ndarray, list[int]], np.ndarray], prior: UniformP
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.sbc``: SBC of the labor-2011 calibration on the real model."""
     from runoff_abm.model.errors import RunoffError
-    from runoff_abm.studies.calibrate import LaborSimulator, load_prior, load_targets
+    from runoff_abm.studies.calibrate import load_prior
+    from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 
     p = argparse.ArgumentParser(prog="python -m runoff_abm.studies.sbc", description=__doc__.split("\n")[0])
     p.add_argument("--scenario", default="labor-2011")
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         scn = load_scenario(a.scenario)
         ranges = load_prior(a.prior)
         targets = load_targets(scn)
-        with LaborSimulator(scn, ranges, targets, members=a.members, workers=a.workers) as sim:
+        with ScenarioSimulator(scn, ranges, targets, members=a.members, workers=a.workers) as sim:
             res = sbc(sim, UniformPrior.from_ranges(ranges), truths=a.truths, population=a.population,
                       generations=a.generations, seed=a.seed, constraint=sim.constraint, progress=None)
     except RunoffError as err:

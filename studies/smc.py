@@ -94,7 +94,7 @@ class SMCResult:
     theta: np.ndarray            # (population, dim): the particles (regression-adjusted if asked)
     raw_theta: np.ndarray        # the particles before any adjustment
     weights: np.ndarray          # normalised importance weights
-    stats: np.ndarray            # (population, n_stats): the particles' statistics
+    stats: np.ndarray            # (population, n_columns): the particles' statistics and extra columns
     distance: np.ndarray         # under the last generation's scale
     seeds: np.ndarray
     stat_names: tuple[str, ...]
@@ -220,14 +220,16 @@ def abc_smc(simulate: Simulator, prior: UniformPrior, observed: np.ndarray, *, p
     """Run ABC-SMC (see the module docstring) and return the last population.
 
     Args:
-        simulate: ``simulate(theta, seeds) -> stats``, an ``(n, n_stats)`` array (NaN rows fail).
+        simulate: ``simulate(theta, seeds) -> stats``, an ``(n, n_columns)`` array: the first
+            ``len(observed)`` columns are the statistics of the distance, any further ones are
+            kept for ``constraint`` and the record (a NaN in the first ones: a failed run).
         prior: the uniform prior.
         observed: the observed statistics, shape ``(n_stats,)``.
         population: particles kept per generation.
         batch: simulations per generation (default ``2 x population``: tolerance at the median).
         generations: number of generations (the budget is ``generations x batch`` runs).
         seed: master seed; proposals and every simulation's seed derive from it.
-        constraint: ``constraint(stats) -> bool array``: the rows that meet every qualitative pattern.
+        constraint: ``constraint(all columns) -> bool array``: the rows that meet every qualitative pattern.
         adjust: apply the regression adjustment to the last population.
         stat_names: names of the statistics (for the record).
         on_generation: called with each generation's record (progress, logs).
@@ -238,6 +240,7 @@ def abc_smc(simulate: Simulator, prior: UniformPrior, observed: np.ndarray, *, p
     if population < 2 or batch < population or generations < 1:
         raise ValueError("need population >= 2, batch >= population and generations >= 1")
     observed = np.asarray(observed, float)
+    m = len(observed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5AC]))
     all_seeds = replicate_seeds(seed, generations * batch)
     theta = w = stats = dist = seeds = scale = None
@@ -251,10 +254,11 @@ def abc_smc(simulate: Simulator, prior: UniformPrior, observed: np.ndarray, *, p
             chol = _kernel_chol(theta, w, prior)
             prop = _propose(rng, prior, theta, w, chol, batch)
         sd = np.array(all_seeds[t * batch:(t + 1) * batch])
-        s = np.asarray(simulate(prop, [int(x) for x in sd]), float).reshape(batch, -1)
+        full = np.asarray(simulate(prop, [int(x) for x in sd]), float).reshape(batch, -1)
+        s = full[:, :m]
         ok = np.all(np.isfinite(s), axis=1)
         if constraint is not None:
-            ok &= np.asarray(constraint(s), bool)
+            ok &= np.asarray(constraint(full), bool)
         scale = mad_scale(s[ok] if ok.sum() >= 2 else s)
         d = _distance(s, observed, scale, ok)
         if np.isfinite(d).sum() < population:
@@ -269,7 +273,7 @@ def abc_smc(simulate: Simulator, prior: UniformPrior, observed: np.ndarray, *, p
         else:
             assert theta is not None and w is not None and chol is not None
             new_w = _weights(new_theta, theta, w, chol)
-        theta, w, stats, dist, seeds = new_theta, new_w, s[keep], d[keep], sd[keep]
+        theta, w, stats, dist, seeds = new_theta, new_w, full[keep], d[keep], sd[keep]
         rec = {"generation": t, "simulations": batch, "epsilon": float(dist.max()), "ess": float(1 / np.sum(w ** 2)),
                "ran": int(np.isfinite(s).all(axis=1).sum()), "meet_patterns": int(ok.sum()),
                "scale": {n: float(v) for n, v in zip(stat_names or range(len(scale)), scale, strict=True)}}
@@ -277,7 +281,7 @@ def abc_smc(simulate: Simulator, prior: UniformPrior, observed: np.ndarray, *, p
         if on_generation is not None:
             on_generation(rec)
     assert theta is not None and w is not None and stats is not None and dist is not None and scale is not None
-    adj = regression_adjust(theta, w, stats, observed, dist, scale, prior) if adjust else theta
+    adj = regression_adjust(theta, w, stats[:, :m], observed, dist, scale, prior) if adjust else theta
     return SMCResult(names=prior.names, theta=adj, raw_theta=theta, weights=w, stats=stats, distance=dist,
                      seeds=np.asarray(seeds), stat_names=tuple(stat_names), observed=observed, generations=record,
                      simulations=generations * batch, adjusted=adjust)
