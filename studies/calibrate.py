@@ -138,6 +138,7 @@ class Calibration:
     predictive_runs: pd.DataFrame | None = None
 
     def intervals(self, q=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Per parameter: the prior range, the posterior quantiles ``q`` and the 90% width over the prior's."""
         rows = []
         for name, (lo, hi) in self.prior.items():
             qs = self.posterior[name].quantile(list(q)).to_numpy()
@@ -228,6 +229,10 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
     if not 0 <= predictive <= MAX_RUNS:
         raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
     if method == "smc":
+        if executor == "dask":
+            raise SweepError("method smc runs on local worker processes; Dask is for the rejection method")
+        if executor == "serial":
+            workers = 1
         return _calibrate_smc(scn, Path(out), ranges, members=members, seed=seed, workers=workers,
                               progress=progress, plots=plots, predictive=predictive, trust_rules=trust_rules,
                               population=population, generations=generations)
@@ -290,7 +295,7 @@ def _calibrate_smc(scn: Scenario, out: Path, ranges: dict[str, tuple[float, floa
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEE]))
         idx = res.resample(population, rng)
         post = pd.DataFrame(res.theta[idx], columns=list(ranges))
-        for j, n in enumerate(ranges):
+        for n in ranges:
             if param_spec(n).type is int:
                 post[n] = post[n].round().astype(int)
         stats = pd.DataFrame(res.stats[idx], columns=sim.columns)

@@ -155,7 +155,7 @@ def _distance(stats: np.ndarray, observed: np.ndarray, scale: np.ndarray, ok: np
 
 
 def _mvn_logpdf_matrix(x: np.ndarray, centres: np.ndarray, chol: np.ndarray) -> np.ndarray:
-    """log N(x_i | centres_j, L L^T) for all i, j (without the constant): shape (len(x), len(centres))."""
+    """The log-density N(x_i | centres_j, L L^T) for all i, j (without the constant): shape (len(x), len(centres))."""
     diff = x[:, None, :] - centres[None, :, :]
     z = np.linalg.solve(chol, diff.reshape(-1, x.shape[1]).T).T.reshape(diff.shape)
     return -0.5 * np.sum(z * z, axis=2)
