@@ -28,7 +28,7 @@ import pandas as pd
 
 from runoff_abm.studies.smc import UniformPrior, abc_smc
 
-__all__ = ["SBCResult", "sbc", "main"]
+__all__ = ["SBCResult", "sbc", "sbc_table", "main"]
 
 
 @dataclass
@@ -102,6 +102,51 @@ def sbc(simulate: Callable[[np.ndarray, list[int]], np.ndarray], prior: UniformP
     settings = {"truths": truths, "population": population, "batch": batch, "generations": generations,
                 "seed": seed, "adjust": adjust, "simulations": truths * generations * batch,
                 "seconds": time.monotonic() - t0}
+    return SBCResult(pd.DataFrame(rows), settings)
+
+
+def sbc_table(theta: np.ndarray, stats: np.ndarray, prior: UniformPrior, m: int, *, truths: int = 200,
+              population: int = 150, seed: int = 0, constraint: Callable[[np.ndarray], np.ndarray] | None = None,
+              adjust: bool = True) -> SBCResult:
+    """SBC of the first ABC-SMC generation (rejection on the adaptive distance, then the regression
+    adjustment) on a shared reference table: ``theta`` (prior draws) and ``stats`` (their
+    simulations; the first ``m`` columns are the distance's). Truth ``i`` is a row of the table
+    and its posterior comes from the other rows (leave one out; Prangle, Blum, Popovic & Sisson
+    2014's coverage test): one table serves every truth, so the check costs one table of runs.
+    Every row of the table is a prior draw with its own simulation, so each truth and its data
+    set are a draw from the joint distribution; truths share the table, so their results are
+    correlated, not biased."""
+    from runoff_abm.studies.smc import _distance, mad_scale, regression_adjust
+
+    t0 = time.monotonic()
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7AB]))
+    ok_all = np.all(np.isfinite(stats[:, :m]), axis=1)
+    if constraint is not None:
+        ok_all &= np.asarray(constraint(stats), bool)
+    candidates = np.flatnonzero(ok_all)
+    picks = rng.choice(candidates, size=min(truths, len(candidates)), replace=False)
+    rows = []
+    for i, t in enumerate(picks):
+        others = np.ones(len(theta), dtype=bool)
+        others[t] = False
+        th, st, ok = theta[others], stats[others], ok_all[others]
+        scale = mad_scale(st[ok, :m])
+        d = _distance(st[:, :m], stats[t, :m], scale, ok)
+        keep = np.argsort(d, kind="stable")[:population]
+        w = np.full(len(keep), 1.0 / len(keep))
+        post = regression_adjust(th[keep], w, st[keep, :m], stats[t, :m], d[keep], scale, prior) if adjust \
+            else th[keep]
+        from runoff_abm.studies.smc import weighted_quantile
+
+        for j, name in enumerate(prior.names):
+            x = theta[t, j]
+            q = weighted_quantile(post[:, j], w, [0.05, 0.25, 0.75, 0.95])
+            rows.append({"truth_id": i, "parameter": name, "truth": x, "q05": q[0], "q25": q[1], "q75": q[2],
+                         "q95": q[3], "in50": bool(q[1] <= x <= q[2]), "in90": bool(q[0] <= x <= q[3]),
+                         "rank": float(np.mean(post[:, j] < x)),
+                         "width90": (q[3] - q[0]) / (prior.high[j] - prior.low[j])})
+    settings = {"truths": len(picks), "population": population, "batch": len(theta) - 1, "generations": 1,
+                "seed": seed, "adjust": adjust, "simulations": len(theta), "seconds": time.monotonic() - t0}
     return SBCResult(pd.DataFrame(rows), settings)
 
 
