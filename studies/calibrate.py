@@ -201,10 +201,10 @@ class Calibration:
                           "shown, not fitted.", width)
         lines += [""] + wrap(f"One election is one data point: {len(self.observed)} numbers of the record plus "
                              f"{d.get('patterns', 5)} signs "
-                             + (f"narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the others "
-                                if narrow else "narrow no parameter to under 60% of its prior; every ")
-                             + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of "
-                             "the prior's).", width)
+                             + (f"narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the other "
+                                "posterior intervals stay wide" if narrow else
+                                "narrow no parameter's 90% interval to under 60% of the prior's")
+                             + f" (median width {iv['width_ratio'].median():.0%} of the prior's).", width)
         return "\n".join(lines)
 
 
@@ -213,14 +213,16 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
               workers: int | None = None, scheduler: str | None = None, local_cluster: int | None = None,
               progress: bool = True, plots: bool = True, predictive: int = 200,
               trust_rules: bool = False, method: str = "smc", population: int = 200,
-              generations: int = 6) -> Calibration:
+              generations: int = 6, targets: list | None = None) -> Calibration:
     """Calibrate ``scenario``'s behavioural parameters against its observed runoff.
 
     ``method="smc"`` (default): ABC-SMC with an adaptive distance on every target statistic
     (:mod:`runoff_abm.studies.smc`; ``population`` particles, ``generations`` generations of
     ``2 x population`` runs; local worker processes). ``method="reject"``: ABC rejection on the
     share and turnout over ``draws`` prior draws (the teaching baseline; any executor).
-    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``)."""
+    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``). ``targets``
+    (smc; :class:`runoff_abm.studies.simulator.Target`) replaces the scenario's targets
+    (:func:`runoff_abm.studies.simulator.load_targets`), e.g. a synthetic truth's statistics."""
     if method not in ("smc", "reject"):
         raise SweepError(f"--method {method!r}: allowed smc, reject")
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
@@ -235,7 +237,7 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
             workers = 1
         return _calibrate_smc(scn, Path(out), ranges, members=members, seed=seed, workers=workers,
                               progress=progress, plots=plots, predictive=predictive, trust_rules=trust_rules,
-                              population=population, generations=generations)
+                              population=population, generations=generations, targets=targets)
     if draws < 20:
         raise SweepError(f"--draws {draws}: too few for ABC; use at least 20 (hundreds to thousands)")
     if draws > MAX_RUNS:
@@ -272,7 +274,7 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
 
 def _calibrate_smc(scn: Scenario, out: Path, ranges: dict[str, tuple[float, float]], *, members: int | None,
                    seed: int, workers: int | None, progress: bool, plots: bool, predictive: int, trust_rules: bool,
-                   population: int, generations: int) -> Calibration:
+                   population: int, generations: int, targets: list | None = None) -> Calibration:
     """ABC-SMC on every target statistic (see :func:`calibrate`)."""
     from runoff_abm.model.rng import replicate_seeds
     from runoff_abm.studies.progress import Progress
@@ -283,7 +285,7 @@ def _calibrate_smc(scn: Scenario, out: Path, ranges: dict[str, tuple[float, floa
         raise SweepError(f"--population {population}: allowed 10 to 100,000 particles")
     if not 1 <= generations <= 50:
         raise SweepError(f"--generations {generations}: allowed 1 to 50")
-    targets = load_targets(scn)
+    targets = targets or load_targets(scn)
     prior = UniformPrior.from_ranges(ranges)
     batch = 2 * population
     total = generations * batch + predictive
