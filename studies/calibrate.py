@@ -1,23 +1,31 @@
-"""Calibration by approximate Bayesian computation (ABC rejection) on the sweep machinery.
+"""Calibration by approximate Bayesian computation: ABC-SMC (default) or ABC rejection (baseline).
 
-1. **Prior.** Independent uniform ranges over behavioural parameters (a TOML file with a
-   ``[parameters]`` table of ``{ low, high }`` ranges; default
-   ``scenarios/calibration/prior.toml``). ``draws`` parameter sets are drawn by Latin hypercube.
-2. **Simulation.** Each draw is one run with its own independent seed (not common random
-   numbers: ABC must see the model's noise), run as a sweep (all cores or a Dask cluster;
-   resumable) into ``OUT/sweep``.
-3. **Summary statistics.** Continuous: finalist A's two-candidate share ``share_a`` and
-   ``turnout``, each scaled by its standard deviation over the prior predictive (the draws).
-   Qualitative: the scenario's ``[[observed.patterns]]`` (e.g. Arab turnout lower in the runoff
-   than in round 1) as hard constraints: a draw that breaks one is rejected.
-4. **Rejection.** Distance ``d = sqrt(sum_k ((s_k - s_k_obs) / sd_k)^2)``; the ``accept``
-   fraction of all draws with the smallest ``d`` among those meeting every pattern is the
-   posterior sample.
+**ABC-SMC** (``method="smc"``, :mod:`runoff_abm.studies.smc`):
 
-Outputs in ``OUT``: ``posterior.parquet`` (accepted parameter sets with their statistics,
+1. **Prior.** Independent uniform ranges (a TOML ``[parameters]`` table of ``{ low, high }``;
+   default ``scenarios/calibration/prior.toml``: the parameters the Morris screen
+   (:mod:`runoff_abm.studies.screen`) found the record can inform).
+2. **Targets.** The scenario's observed share of finalist A and turnout, and the numeric facts of
+   the record in ``scenarios/calibration/targets/<scenario>.toml`` (labor-2011: the turnout of
+   the bloc-voting Arab localities), computed from each run by
+   :func:`runoff_abm.studies.simulator.run_stats`; the ``[[observed.patterns]]`` are hard
+   constraints.
+3. **Sequential Monte Carlo.** ``generations`` generations of ``2 x population`` runs (own
+   seeds), an adaptive distance (each statistic scaled by its spread in the generation), the
+   closest half kept and importance-weighted, a Gaussian kernel moving the population; the last
+   population regression-adjusted, then resampled to ``population`` equally weighted rows.
+
+**ABC rejection** (``method="reject"``, the teaching baseline): ``draws`` parameter sets by
+Latin hypercube run as a sweep (all cores or a Dask cluster; resumable) into ``OUT/sweep``;
+distance on ``share_a`` and ``turnout`` scaled by their prior-predictive standard deviations;
+the closest ``accept`` fraction among the draws meeting every pattern is the posterior.
+
+Outputs in ``OUT``: ``posterior.parquet`` (equally weighted parameter sets with their statistics,
 distance and seed), ``calibrated.toml`` (posterior medians as a ``[parameters]`` table that a
-scenario can reference with ``parameters_from``, plus the posterior quantiles), and plots
-(posterior marginals against the prior range; posterior predictive against the observed).
+scenario can reference with ``parameters_from``, plus the posterior quantiles and the posterior
+predictive of every statistic), ``report.txt`` and plots (posterior marginals against the prior
+range; posterior predictive against the observed). The posterior predictive: fresh runs with
+parameter sets drawn from the posterior and new seeds.
 """
 
 from __future__ import annotations
@@ -249,10 +257,11 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
     run_sweep(spec, str(out / "sweep"), executor=executor, workers=workers, scheduler=scheduler,
               local_cluster=local_cluster, progress=progress)  # bar: "sweep calibrate-NAME" (prior draws)
     df = load_results(out / "sweep")
-    post, diag = abc_reject(df, obs, scn.observed.patterns, accept)
+    patterns = scn.observed.patterns if scn.observed is not None else ()
+    post, diag = abc_reject(df, obs, patterns, accept)
     from runoff_abm.studies.simulator import derived_observed
 
-    diag.update(method="reject", derived=derived_observed(scn), patterns=len(scn.observed.patterns))
+    diag.update(method="reject", derived=derived_observed(scn), patterns=len(patterns))
     cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
     write_outputs(cal, scn, plots=False)
     if predictive:
@@ -339,7 +348,8 @@ def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, see
 def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
     out = cal.out
     out.mkdir(parents=True, exist_ok=True)
-    cols = ["point", "particle", "seed", *cal.prior, *cal.observed, "distance"] + [p.stat for p in scn.observed.patterns]
+    patterns = scn.observed.patterns if scn.observed is not None else ()
+    cols = ["point", "particle", "seed", *cal.prior, *cal.observed, "distance"] + [p.stat for p in patterns]
     cols += [c for c in cal.posterior if c in ("net_transfer_a", "non_return")]
     cal.posterior[[c for c in dict.fromkeys(cols) if c in cal.posterior]].to_parquet(out / "posterior.parquet", index=False)
     iv = cal.intervals()

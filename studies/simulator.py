@@ -121,11 +121,10 @@ def simulate_chunk(scn: Scenario, names: tuple[str, ...], theta: np.ndarray, see
     or a statistic does not exist)."""
     from runoff_abm.model.api import run
 
-    extra = {"trust_rules": True} if trust_rules else {}
     out = np.full((len(theta), len(columns)), np.nan)
     for i, (row, seed) in enumerate(zip(theta, seeds, strict=True)):
         try:
-            st = run_stats(run(scn, seed=int(seed), members=members, **extra, **_typed(names, row)))
+            st = run_stats(run(scn, seed=int(seed), members=members, trust_rules=trust_rules, **_typed(names, row)))
         except Exception:  # noqa: BLE001 - a failed run is a NaN row; the calibration counts them
             continue
         out[i] = [st.get(c, math.nan) for c in columns]
@@ -148,7 +147,7 @@ class ScenarioSimulator:
         self.columns = tuple(dict.fromkeys(cols))
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
-        self._pool = None
+        self._pool: Any = None
 
     @property
     def observed(self) -> np.ndarray:

@@ -203,7 +203,7 @@ def degroot_conserves_mean(quick: bool = False, alternative: bool = False) -> Ch
     return Check("symmetric averaging (DeGroot on a regular graph) conserves the average opinion",
                  "|mean after - mean before| < 1e-12; consensus at the initial mean",
                  f"drift {drift:.1e}; final range {np.ptp(x):.1e} around {x.mean():.4f} (initial {m0:.4f})",
-                 drift < 1e-12 and np.ptp(x) < 1e-6, "",
+                 bool(drift < 1e-12 and np.ptp(x) < 1e-6), "",
                  "an irregular graph (Barabasi-Albert), where averaging weighs hubs more", alternative)
 
 
