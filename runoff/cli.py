@@ -403,12 +403,13 @@ def cmd_predict(args) -> int:
 def cmd_validate(args) -> int:
     from pathlib import Path
 
-    from runoff_abm.studies.validate import format_checks, markdown, run_all
+    from runoff_abm.studies.validate import format_checks, markdown, run_all, run_alternatives
 
     checks = run_all(quick=args.quick, progress=not args.quiet)
     print(format_checks(checks, _width(args)))
     if args.out:
-        Path(args.out).write_text(markdown(checks, args.quick))
+        alternatives = run_alternatives(quick=args.quick, progress=not args.quiet)
+        Path(args.out).write_text(markdown(checks, args.quick, alternatives))
         print(f"\nwrote {args.out}")
     return 0 if all(c.passed for c in checks) else 1
 

@@ -49,7 +49,7 @@ from runoff_abm.model.present import WIDTH, wrap
 from runoff_abm.model.rng import replicate_seeds
 from runoff_abm.model.scenario import load_scenario
 
-__all__ = ["Check", "PATTERNS", "run_all", "markdown", "format_checks", "full_transfer_choice"]
+__all__ = ["Check", "PATTERNS", "run_all", "run_alternatives", "markdown", "format_checks", "full_transfer_choice"]
 
 
 @dataclass
@@ -226,6 +226,18 @@ def run_all(quick: bool = False, progress: bool | None = False) -> list[Check]:
     return out
 
 
+def run_alternatives(quick: bool = False, progress: bool | None = False) -> list[Check]:
+    """Every pattern's check under the alternative it rules out (each should FAIL)."""
+    from runoff_abm.studies.progress import Progress
+
+    out = []
+    with Progress(len(PATTERNS), desc="validate: alternatives", unit="pattern", show=progress) as bar:
+        for p in PATTERNS:
+            out.append(p(quick=quick, alternative=True))
+            bar.update()
+    return out
+
+
 def format_checks(checks: list[Check], width: int | None = WIDTH) -> str:
     """The table ``runoff validate`` prints: each pattern, its target and what was measured,
     fitting ``width`` columns (None: one line per check)."""
@@ -243,7 +255,7 @@ def format_checks(checks: list[Check], width: int | None = WIDTH) -> str:
     return "\n".join(lines)
 
 
-def markdown(checks: list[Check], quick: bool) -> str:
+def markdown(checks: list[Check], quick: bool, alternatives: list[Check] | None = None) -> str:
     """``docs/validation.md``: the table of checks, the alternative each rules out, and the
     simulation-based calibration of the calibration (quoted from its stored run)."""
     n, members = _size(quick)
@@ -258,6 +270,13 @@ def markdown(checks: list[Check], quick: bool) -> str:
         detail = f" ({c.detail})" if c.detail else ""
         lines.append(f"| {c.pattern}{detail} | {c.target} | {c.measured} | {'pass' if c.passed else '**FAIL**'} "
                      f"| {c.rules_out} |")
+    if alternatives:
+        lines += ["", "## Under the alternatives", "",
+                  "The same patterns, each run under the alternative it rules out: each must fail.", "",
+                  "| pattern | alternative | measured | result |", "|---|---|---|---|"]
+        for c in alternatives:
+            lines.append(f"| {c.pattern} | {c.rules_out} | {c.measured} | "
+                         f"{'fails, as it must' if not c.passed else '**holds: the pattern cannot tell**'} |")
     from runoff_abm.model.scenario import BUILTIN_DIR
 
     for name, title in (("sbc-labor-2011.md", "Simulation-based calibration of the calibration"),
