@@ -6,7 +6,7 @@ the behavioural parameters, including the eliminated candidates' and brokers' de
 parameters (``scenarios/calibration/screen.toml``), with a **dummy parameter** that the model
 never reads (Khare, Muñoz-Carpena, Rooney & Martinez 2015): every run has its own seed, so the
 dummy's mu* is the elementary effect of seed noise alone. A parameter is *informed* by a
-statistic when its mu* exceeds ``ratio`` (default 2) times the dummy's; a parameter informed by
+statistic when its mu* exceeds ``ratio`` (default 3) times the dummy's; a parameter informed by
 no statistic cannot be identified from this record and is fixed at its default (left out of
 the calibration prior). Each design point is run ``replicates`` times and the statistics
 averaged, which lowers the noise floor for both the dummy and the parameters alike.
@@ -70,7 +70,7 @@ class Screen:
 
 
 def screen(scn, ranges: dict[str, tuple[float, float]], targets, *, trajectories: int = 20, replicates: int = 2,
-           members: int | None = 10000, seed: int = 1, levels: int = 4, ratio: float = 2.0,
+           members: int | None = 10000, seed: int = 1, levels: int = 4, ratio: float = 3.0,
            workers: int | None = None, progress: bool | None = None) -> Screen:
     """Morris screen of ``ranges`` plus a dummy on the targets' statistics (module docstring)."""
     from SALib.analyze import morris as morris_an
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trajectories", type=int, default=20)
     p.add_argument("--replicates", type=int, default=2)
     p.add_argument("--members", type=int, default=10000)
-    p.add_argument("--ratio", type=float, default=2.0)
+    p.add_argument("--ratio", type=float, default=3.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--out", default=None, help="write screen.csv here")
