@@ -366,11 +366,18 @@ def cmd_calibrate(args) -> int:
     from runoff_abm.studies.calibrate import calibrate
 
     scn = load_scenario(args.scenario)
+    if args.method == "smc" and executor.get("executor") == "dask":
+        from runoff_abm.studies.sweep import SweepError
+
+        raise SweepError("--method smc runs on local worker processes (--workers N or --serial); Dask is for "
+                         "--method reject")
     cal = calibrate(scn, args.out, prior=args.prior, draws=parse_count(args.draws, "--draws", 20, 1_000_000, "draws"),
                     accept=parse_fraction(args.accept, "--accept"),
                     members=parse_members(args.members, "--members"), seed=parse_seed(args.seed, "--seed"),
                     progress=not args.quiet, trust_rules=args.trust_rules,
-                    predictive=parse_count(args.predictive, "--predictive", 0, 1_000_000, "runs"), **executor)
+                    predictive=parse_count(args.predictive, "--predictive", 0, 1_000_000, "runs"),
+                    method=args.method, population=parse_count(args.population, "--population", 10, 100_000, "particles"),
+                    generations=parse_count(args.generations, "--generations", 1, 50, "generations"), **executor)
     print(cal.report(_width(args)))
     print("\n" + "\n".join(wrap(f"wrote {args.out}/posterior.parquet, calibrated.toml, report.txt (wide tables) "
                                  "and plots/", _width(args))))
@@ -412,12 +419,13 @@ def cmd_backtest(args) -> int:
 def cmd_validate(args) -> int:
     from pathlib import Path
 
-    from runoff_abm.studies.validate import format_checks, markdown, run_all
+    from runoff_abm.studies.validate import format_checks, markdown, run_all, run_alternatives
 
     checks = run_all(quick=args.quick, progress=not args.quiet)
     print(format_checks(checks, _width(args)))
     if args.out:
-        Path(args.out).write_text(markdown(checks, args.quick))
+        alternatives = run_alternatives(quick=args.quick, progress=not args.quiet)
+        Path(args.out).write_text(markdown(checks, args.quick, alternatives))
         print(f"\nwrote {args.out}")
     return 0 if all(c.passed for c in checks) else 1
 
@@ -525,12 +533,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("calibrate", help="ABC calibration of behavioural parameters against the observed runoff")
+    p.add_argument("--method", choices=("smc", "reject"), default="smc",
+                   help="smc: ABC-SMC with an adaptive distance on every target statistic (default); reject: ABC "
+                        "rejection on share and turnout (the teaching baseline)")
+    p.add_argument("--population", default="200", help="smc: particles per generation (default 200)")
+    p.add_argument("--generations", default="6", help="smc: generations of 2 x population runs (default 6)")
     p.add_argument("scenario", help="built-in name or path to a .toml file with an [observed] result")
     p.add_argument("--out", required=True, help="output directory (the prior-predictive sweep resumes there)")
     p.add_argument("--prior", default=None, help="prior ranges (TOML [parameters] with { low, high }); "
                    "default scenarios/calibration/prior.toml")
-    p.add_argument("--draws", default="2000", help="prior draws (default 2000)")
-    p.add_argument("--accept", default="0.05", help="fraction of draws accepted (default 0.05)")
+    p.add_argument("--draws", default="2000", help="reject: prior draws (default 2000)")
+    p.add_argument("--accept", default="0.05", help="reject: fraction of draws accepted (default 0.05)")
     p.add_argument("--members", default="10000", help="members per run (default 10000)")
     p.add_argument("--seed", default="1", help="master seed (default 1)")
     p.add_argument("--predictive", default="200", help="posterior-predictive runs (default 200)")

@@ -1,23 +1,31 @@
-"""Calibration by approximate Bayesian computation (ABC rejection) on the sweep machinery.
+"""Calibration by approximate Bayesian computation: ABC-SMC (default) or ABC rejection (baseline).
 
-1. **Prior.** Independent uniform ranges over behavioural parameters (a TOML file with a
-   ``[parameters]`` table of ``{ low, high }`` ranges; default
-   ``scenarios/calibration/prior.toml``). ``draws`` parameter sets are drawn by Latin hypercube.
-2. **Simulation.** Each draw is one run with its own independent seed (not common random
-   numbers: ABC must see the model's noise), run as a sweep (all cores or a Dask cluster;
-   resumable) into ``OUT/sweep``.
-3. **Summary statistics.** Continuous: finalist A's two-candidate share ``share_a`` and
-   ``turnout``, each scaled by its standard deviation over the prior predictive (the draws).
-   Qualitative: the scenario's ``[[observed.patterns]]`` (e.g. Arab turnout lower in the runoff
-   than in round 1) as hard constraints: a draw that breaks one is rejected.
-4. **Rejection.** Distance ``d = sqrt(sum_k ((s_k - s_k_obs) / sd_k)^2)``; the ``accept``
-   fraction of all draws with the smallest ``d`` among those meeting every pattern is the
-   posterior sample.
+**ABC-SMC** (``method="smc"``, :mod:`runoff_abm.studies.smc`):
 
-Outputs in ``OUT``: ``posterior.parquet`` (accepted parameter sets with their statistics,
+1. **Prior.** Independent uniform ranges (a TOML ``[parameters]`` table of ``{ low, high }``;
+   default ``scenarios/calibration/prior.toml``: the parameters the Morris screen
+   (:mod:`runoff_abm.studies.screen`) found the record can inform).
+2. **Targets.** The scenario's observed share of finalist A and turnout, and the numeric facts of
+   the record in ``scenarios/calibration/targets/<scenario>.toml`` (labor-2011: the turnout of
+   the bloc-voting Arab localities), computed from each run by
+   :func:`runoff_abm.studies.simulator.run_stats`; the ``[[observed.patterns]]`` are hard
+   constraints.
+3. **Sequential Monte Carlo.** ``generations`` generations of ``2 x population`` runs (own
+   seeds), an adaptive distance (each statistic scaled by its spread in the generation), the
+   closest half kept and importance-weighted, a Gaussian kernel moving the population; the last
+   population regression-adjusted, then resampled to ``population`` equally weighted rows.
+
+**ABC rejection** (``method="reject"``, the teaching baseline): ``draws`` parameter sets by
+Latin hypercube run as a sweep (all cores or a Dask cluster; resumable) into ``OUT/sweep``;
+distance on ``share_a`` and ``turnout`` scaled by their prior-predictive standard deviations;
+the closest ``accept`` fraction among the draws meeting every pattern is the posterior.
+
+Outputs in ``OUT``: ``posterior.parquet`` (equally weighted parameter sets with their statistics,
 distance and seed), ``calibrated.toml`` (posterior medians as a ``[parameters]`` table that a
-scenario can reference with ``parameters_from``, plus the posterior quantiles), and plots
-(posterior marginals against the prior range; posterior predictive against the observed).
+scenario can reference with ``parameters_from``, plus the posterior quantiles and the posterior
+predictive of every statistic), ``report.txt`` and plots (posterior marginals against the prior
+range; posterior predictive against the observed). The posterior predictive: fresh runs with
+parameter sets drawn from the posterior and new seeds.
 """
 
 from __future__ import annotations
@@ -138,6 +146,7 @@ class Calibration:
     predictive_runs: pd.DataFrame | None = None
 
     def intervals(self, q=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Per parameter: the prior range, the posterior quantiles ``q`` and the 90% width over the prior's."""
         rows = []
         for name, (lo, hi) in self.prior.items():
             qs = self.posterior[name].quantile(list(q)).to_numpy()
@@ -151,23 +160,33 @@ class Calibration:
         accepted runs themselves)."""
         runs = self.predictive_runs if self.predictive_runs is not None else self.posterior
         rows = []
-        for k, v in self.observed.items():
-            x = runs[k]
+        derived = self.diagnostics.get("derived", {})
+        for k, v in [*self.observed.items(), *derived.items()]:
+            if k not in runs:
+                continue
+            x = runs[k].dropna()
             q = x.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).to_numpy()
             rows.append({"stat": k, "observed": v, "q05": q[0], "q25": q[1], "median": q[2], "q75": q[3],
-                         "q95": q[4], "contains": bool(q[0] <= v <= q[4])})
+                         "q95": q[4], "contains": bool(q[0] <= v <= q[4]), "fitted": k in self.observed})
         return pd.DataFrame(rows)
 
     def report(self, width: int | None = WIDTH) -> str:
         """The calibration report (``runoff calibrate`` prints it; ``report.txt``), fitting ``width``."""
         d = self.diagnostics
-        lines = wrap(f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
-                     f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
-                     f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", width)
-        if d.get("floored"):
-            lines += wrap(f"--accept {d['accept_requested']:g} of {d['ok']} draws would keep "
-                          f"{int(round(d['accept_requested'] * d['ok']))}; the floor is {d['min_accept']} accepted "
-                          f"draws, so the closest {d['min_accept']} were kept.", width)
+        if d.get("method") == "smc":
+            lines = wrap(f"ABC-SMC on {self.scenario}: {d['generations']} generations of {d['batch']} runs "
+                         f"({d['simulations']} runs of {d['members'] or 'all':,} members, seed {d['seed']}), "
+                         f"{d['population']} particles (effective sample size {d['ess']:.0f}), adaptive distance on "
+                         f"{len(self.observed)} statistics, last tolerance {d['epsilon']:.3f}; every particle meets the "
+                         "observed patterns; posterior regression-adjusted (Beaumont et al. 2002)", width)
+        else:
+            lines = wrap(f"ABC rejection on {self.scenario}: {d['draws']} prior draws ({d['ok']} ran), "
+                         f"{d['meet_patterns']} meet every observed pattern, {d['accepted']} accepted "
+                         f"(closest {d['accept_fraction']:.1%}, distance <= {d['epsilon']:.3f})", width)
+            if d.get("floored"):
+                lines += wrap(f"--accept {d['accept_requested']:g} of {d['ok']} draws would keep "
+                              f"{int(round(d['accept_requested'] * d['ok']))}; the floor is {d['min_accept']} accepted "
+                              f"draws, so the closest {d['min_accept']} were kept.", width)
         lines.append("")
         rows = [[r["parameter"], f"[{r.prior_low:g}, {r.prior_high:g}]", f"{r['median']:.4g}",
                  f"[{r.q05:.4g}, {r.q95:.4g}]", f"{r['width_ratio']:.0%}"] for _, r in self.intervals().iterrows()]
@@ -176,19 +195,24 @@ class Calibration:
         n_pred = len(self.predictive_runs) if self.predictive_runs is not None else 0
         lines += [""] + wrap(f"Posterior predictive ({n_pred} fresh runs, parameters drawn from the posterior) vs "
                              "observed" if n_pred else "Accepted runs vs observed", width)
-        rows = [[r["stat"], f"{r['observed']:.4f}", f"{r['median']:.4f}", f"[{r['q25']:.4f}, {r['q75']:.4f}]",
+        rows = [[r["stat"] + ("" if r["fitted"] else " (derived)"), f"{r['observed']:.4f}", f"{r['median']:.4f}",
+                 f"[{r['q25']:.4f}, {r['q75']:.4f}]",
                  f"[{r['q05']:.4f}, {r['q95']:.4f}]", "contains" if r["contains"] else "MISSES"]
                 for _, r in self.predictive().iterrows()]
         lines += fit_table(["statistic", "observed", "median", "50% interval", "90% interval", "the observed"], rows,
                            width=width)
         iv = self.intervals()
         narrow = iv.query("width_ratio < 0.6")["parameter"].tolist()
-        lines += [""] + wrap("One election is one data point, and two numbers (share, turnout) plus five signs "
-                             "cannot pin down many parameters: "
-                             + (f"the data narrow {', '.join(narrow)} (90% interval under 60% of the prior's); "
-                                "the others " if narrow else "every ")
-                             + f"posterior interval stays wide (median width {iv['width_ratio'].median():.0%} of "
-                             "the prior's).", width)
+        if d.get("derived"):
+            lines += wrap("(derived): the record's net transfer of the eliminated pool (finalist A's share of the "
+                          "finalists' net gains; the share that did not return, net), a function of the two counts: "
+                          "shown, not fitted.", width)
+        lines += [""] + wrap(f"One election is one data point: {len(self.observed)} numbers of the record plus "
+                             f"{d.get('patterns', 5)} signs "
+                             + (f"narrow {', '.join(narrow)} (90% interval under 60% of the prior's); the other "
+                                "posterior intervals stay wide" if narrow else
+                                "narrow no parameter's 90% interval to under 60% of the prior's")
+                             + f" (median width {iv['width_ratio'].median():.0%} of the prior's).", width)
         return "\n".join(lines)
 
 
@@ -196,18 +220,36 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
               accept: float = 0.05, members: int | None = 10000, seed: int = 1, executor: str = "processes",
               workers: int | None = None, scheduler: str | None = None, local_cluster: int | None = None,
               progress: bool = True, plots: bool = True, predictive: int = 200,
-              trust_rules: bool = False) -> Calibration:
-    """Calibrate ``scenario``'s behavioural parameters against its observed runoff (ABC).
-    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``)."""
+              trust_rules: bool = False, method: str = "smc", population: int = 200,
+              generations: int = 6, targets: list | None = None) -> Calibration:
+    """Calibrate ``scenario``'s behavioural parameters against its observed runoff.
+
+    ``method="smc"`` (default): ABC-SMC with an adaptive distance on every target statistic
+    (:mod:`runoff_abm.studies.smc`; ``population`` particles, ``generations`` generations of
+    ``2 x population`` runs; local worker processes). ``method="reject"``: ABC rejection on the
+    share and turnout over ``draws`` prior draws (the teaching baseline; any executor).
+    ``trust_rules`` lets the scenario's own ``[rules]`` run (``docs/security.md``). ``targets``
+    (smc; :class:`runoff_abm.studies.simulator.Target`) replaces the scenario's targets
+    (:func:`runoff_abm.studies.simulator.load_targets`), e.g. a synthetic truth's statistics."""
+    if method not in ("smc", "reject"):
+        raise SweepError(f"--method {method!r}: allowed smc, reject")
     scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
     obs = observed_stats(scn)
     ranges = load_prior(prior)
+    if not 0 <= predictive <= MAX_RUNS:
+        raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
+    if method == "smc":
+        if executor == "dask":
+            raise SweepError("method smc runs on local worker processes; Dask is for the rejection method")
+        if executor == "serial":
+            workers = 1
+        return _calibrate_smc(scn, Path(out), ranges, members=members, seed=seed, workers=workers,
+                              progress=progress, plots=plots, predictive=predictive, trust_rules=trust_rules,
+                              population=population, generations=generations, targets=targets)
     if draws < 20:
         raise SweepError(f"--draws {draws}: too few for ABC; use at least 20 (hundreds to thousands)")
     if draws > MAX_RUNS:
         raise SweepError(f"--draws {draws}: at most {MAX_RUNS:,}")
-    if not 0 <= predictive <= MAX_RUNS:
-        raise SweepError(f"--predictive {predictive}: allowed 0 to {MAX_RUNS:,} runs")
     if not (isinstance(accept, (int, float)) and math.isfinite(accept) and 0 < accept <= 1):
         raise SweepError(f"--accept {accept}: expected a fraction in (0, 1]")
     out = Path(out)
@@ -215,17 +257,78 @@ def calibrate(scenario: str | Scenario, out: str | Path, *, prior: str | Path | 
     run_sweep(spec, str(out / "sweep"), executor=executor, workers=workers, scheduler=scheduler,
               local_cluster=local_cluster, progress=progress)  # bar: "sweep calibrate-NAME" (prior draws)
     df = load_results(out / "sweep")
-    post, diag = abc_reject(df, obs, scn.observed.patterns, accept)
+    patterns = scn.observed.patterns if scn.observed is not None else ()
+    post, diag = abc_reject(df, obs, patterns, accept)
+    from runoff_abm.studies.simulator import derived_observed
+
+    diag.update(method="reject", derived=derived_observed(scn), patterns=len(patterns))
     cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out)
     write_outputs(cal, scn, plots=False)
     if predictive:
-        from runoff_abm.studies.predict import predict
+        from runoff_abm.model.rng import replicate_seeds
+        from runoff_abm.studies.progress import Progress
+        from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 
-        pred = predict(scn, posterior=out, replicates=predictive, members=members, seed=seed + 1,
-                       executor=executor, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
-                       trust_rules=trust_rules, progress=progress,
-                       desc=f"calibrate {scn.name}: posterior predictive")
-        cal.predictive_runs = pred.runs
+        targets = load_targets(scn)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEE]))
+        idx = rng.integers(0, len(post), predictive)
+        with Progress(predictive, desc=f"calibrate {scn.name}: posterior predictive", show=progress) as bar, \
+                ScenarioSimulator(scn, ranges, targets, members=members, workers=workers,
+                                  trust_rules=trust_rules, progress=bar) as sim:
+            theta = post[list(ranges)].to_numpy()[idx]
+            cal.predictive_runs = pd.DataFrame(sim(theta, replicate_seeds(seed + 1, predictive)), columns=sim.columns)
+    write_outputs(cal, scn, plots=plots)
+    return cal
+
+
+def _calibrate_smc(scn: Scenario, out: Path, ranges: dict[str, tuple[float, float]], *, members: int | None,
+                   seed: int, workers: int | None, progress: bool, plots: bool, predictive: int, trust_rules: bool,
+                   population: int, generations: int, targets: list | None = None) -> Calibration:
+    """ABC-SMC on every target statistic (see :func:`calibrate`)."""
+    from runoff_abm.model.rng import replicate_seeds
+    from runoff_abm.studies.progress import Progress
+    from runoff_abm.studies.simulator import ScenarioSimulator, derived_observed, load_targets
+    from runoff_abm.studies.smc import UniformPrior, abc_smc
+
+    if not 10 <= population <= 100_000:
+        raise SweepError(f"--population {population}: allowed 10 to 100,000 particles")
+    if not 1 <= generations <= 50:
+        raise SweepError(f"--generations {generations}: allowed 1 to 50")
+    targets = targets or load_targets(scn)
+    prior = UniformPrior.from_ranges(ranges)
+    batch = 2 * population
+    total = generations * batch + predictive
+    with Progress(total, desc=f"calibrate {scn.name} (ABC-SMC)", show=progress) as bar, \
+            ScenarioSimulator(scn, ranges, targets, members=members, workers=workers, trust_rules=trust_rules,
+                              progress=bar) as sim:
+        res = abc_smc(sim, prior, sim.observed, population=population, batch=batch, generations=generations,
+                      seed=seed, constraint=sim.constraint, adjust=True, stat_names=tuple(t.stat for t in targets))
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBEE]))
+        idx = res.resample(population, rng)
+        post = pd.DataFrame(res.theta[idx], columns=list(ranges))
+        for n in ranges:
+            if param_spec(n).type is int:
+                post[n] = post[n].round().astype(int)
+        stats = pd.DataFrame(res.stats[idx], columns=sim.columns)
+        post = pd.concat([post, stats], axis=1)
+        post["distance"] = res.distance[idx]
+        post["seed"] = res.seeds[idx]
+        post["particle"] = idx
+        pred_runs = None
+        if predictive:
+            j = rng.integers(0, population, predictive)
+            theta = post[list(ranges)].to_numpy(float)[j]
+            pred_runs = pd.DataFrame(sim(theta, replicate_seeds(seed + 1, predictive)), columns=sim.columns)
+    obs = {t.stat: t.value for t in targets}
+    diag = {"method": "smc", "population": population, "batch": batch, "generations": generations,
+            "simulations": res.simulations, "ess": res.ess, "epsilon": res.epsilon, "adjusted": res.adjusted,
+            "record": res.generations, "draws": res.simulations, "ok": int(sum(g["ran"] for g in res.generations)),
+            "meet_patterns": int(res.generations[-1]["meet_patterns"]), "accepted": population,
+            "accept_fraction": population / batch, "members": members, "seed": seed,
+            "targets": [{"stat": t.stat, "value": t.value, "source": t.source} for t in targets],
+            "derived": derived_observed(scn), "patterns": len(sim.patterns)}
+    cal = Calibration(scenario=scn.name, prior=ranges, posterior=post, observed=obs, diagnostics=diag, out=out,
+                      predictive_runs=pred_runs)
     write_outputs(cal, scn, plots=plots)
     return cal
 
@@ -245,11 +348,14 @@ def sweep_spec(scn: Scenario, ranges: dict, draws: int, members: int | None, see
 def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
     out = cal.out
     out.mkdir(parents=True, exist_ok=True)
-    cols = ["point", "seed", *cal.prior, *STATS, "distance"] + [p.stat for p in scn.observed.patterns]
+    patterns = scn.observed.patterns if scn.observed is not None else ()
+    cols = ["point", "particle", "seed", *cal.prior, *cal.observed, "distance"] + [p.stat for p in patterns]
+    cols += [c for c in cal.posterior if c in ("net_transfer_a", "non_return")]
     cal.posterior[[c for c in dict.fromkeys(cols) if c in cal.posterior]].to_parquet(out / "posterior.parquet", index=False)
     iv = cal.intervals()
-    lines = [f"# Calibrated parameters for {scn.name}: posterior medians from ABC rejection",
-             f"# ({cal.diagnostics['accepted']} of {cal.diagnostics['draws']} draws accepted). Reference from a",
+    how = ("ABC-SMC" if cal.diagnostics.get("method") == "smc" else "ABC rejection")
+    lines = [f"# Calibrated parameters for {scn.name}: posterior medians from {how}",
+             f"# ({cal.diagnostics['accepted']} particles of {cal.diagnostics['draws']} runs). Reference from a",
              "# scenario with   parameters_from = \"<path to this file>\"",
              "", "[parameters]"]
     for _, r in iv.iterrows():
@@ -257,13 +363,14 @@ def write_outputs(cal: Calibration, scn: Scenario, plots: bool = True) -> None:
         v = int(round(r["median"])) if spec.type is int else round(float(r["median"]), 6)
         lines.append(f"{r['parameter']} = {v}")
     d = cal.diagnostics
-    lines += ["", "[posterior]", f"scenario = {json.dumps(scn.name)}", f"draws = {d['draws']}",
+    lines += ["", "[posterior]", f"scenario = {json.dumps(scn.name)}", f"method = {json.dumps(d.get('method', 'reject'))}",
+              f"draws = {d['draws']}",
               f"accepted = {d['accepted']}", f"meet_patterns = {d['meet_patterns']}",
               f"epsilon = {d['epsilon']:.6g}"]
     for _, r in iv.iterrows():
         lines.append(f"{r['parameter']} = {{ q05 = {r['q05']:.6g}, median = {r['median']:.6g}, q95 = {r['q95']:.6g} }}")
     for _, r in cal.predictive().iterrows():
-        lines.append(f"predictive_{r['stat']} = {{ observed = {r['observed']:.6g}, q05 = {r['q05']:.6g}, "
+        lines.append(f"predictive_{r['stat'].replace('.', '_').replace(' ', '_')} = {{ observed = {r['observed']:.6g}, q05 = {r['q05']:.6g}, "
                      f"q95 = {r['q95']:.6g} }}")
     (out / "calibrated.toml").write_text("\n".join(lines) + "\n")
     tomllib.loads((out / "calibrated.toml").read_text())  # the file must parse

@@ -392,7 +392,7 @@ def test_viz_on_a_busy_port_says_so_before_serving(tmp_path):
 
 
 def test_calibrate_states_the_accept_floor(tmp_path):
-    proc = cli("calibrate", "labor-2011", "--out", "cal", "--draws", "40", "--accept", "0.05", "--members", "400",
+    proc = cli("calibrate", "labor-2011", "--method", "reject", "--out", "cal", "--draws", "40", "--accept", "0.05", "--members", "400",
                "--predictive", "4", "--serial", cwd=tmp_path, timeout=600)
     out = ok(proc)
     assert "--accept 0.05 of 40 draws would keep 2; the floor is 10 accepted draws" in out
