@@ -65,6 +65,19 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def phase_table(rows: list[dict]) -> str:
+    """Where a whole run's time goes, per phase (medians over the repeats), with each phase's share."""
+    names = list(rows[0]["phases_s"]) if rows else []
+    lines = [f"{'phase':<12}" + "".join(f"{r['members']:>18,}" for r in rows), "-" * (12 + 18 * len(rows))]
+    for k in names:
+        cells = []
+        for r in rows:
+            v, tot = r["phases_s"].get(k, float("nan")), sum(r["phases_s"].values())
+            cells.append(f"{v * 1e3:>10.1f} ms {v / tot:>4.0%}")
+        lines.append(f"{k:<12}" + "".join(cells))
+    return "\n".join(lines)
+
+
 def targets(rows: list[dict]) -> list[tuple[str, str, bool]]:
     by = {r["members"]: r for r in rows}
     out = []
@@ -135,9 +148,7 @@ def main(argv=None) -> int:
         rows.append(run_size(n, reference=n <= REFERENCE_MAX))
     print(table(rows))
     print()
-    for r in rows:
-        parts = ", ".join(f"{k.removesuffix('_s')} {r[k]:.3f} s" for k in ("load_s", "build_s", "election_s"))
-        print(f"{r['members']:>10,}: where the time goes: {parts}, {r['days']} days x {r['day_s']:.3f} s")
+    print(phase_table(rows))
     print()
     results = targets(rows)
     for name, value, ok in results:

@@ -12,6 +12,7 @@ their array form in :mod:`runoff_abm.model.engine` (default engine), which give 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,10 @@ class RunoffModel(mesa.Model):
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
                  engine: str = "array", graph=None, rules: dict[str, Any] | None = None, trust_rules: bool = False,
                  **overrides: Any):
+        t0 = time.perf_counter()
+        #: wall-clock seconds of each phase of this run (population, graph, agents, engine, day.<d>,
+        #: election, result): what ``make bench`` reports; a few clock reads, no effect on results
+        self.phase_times: dict[str, float] = {}
         seed = resolve_seed(seed)
         super().__init__(rng=seed)  # Mesa's own rng/random: seeded, unused by the model's rules
         self.seed = seed
@@ -142,7 +147,11 @@ class RunoffModel(mesa.Model):
         self.event_log: list[tuple[int, str]] = []
 
         # population and graph
+        t1 = time.perf_counter()
+        self.phase_times["setup"] = t1 - t0
         pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
+        t2 = time.perf_counter()
+        self.phase_times["population"] = t2 - t1
         self.state = MemberState(r1=pop.r1, sector=pop.sector, bloc=pop.bloc, camp=pop.camp,
                                  leaning=pop.leaning, propensity=pop.propensity,
                                  susceptibility=pop.susceptibility,
@@ -157,6 +166,8 @@ class RunoffModel(mesa.Model):
             pairs = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
             self.edges = Edges.from_pairs(self.n, pairs[:, 0], pairs[:, 1])
         self._graph = None
+        t3 = time.perf_counter()
+        self.phase_times["graph"] = t3 - t2
 
         # agents
         self.decisions: list[dict[str, Any]] = []
@@ -184,6 +195,8 @@ class RunoffModel(mesa.Model):
             if side >= 0:
                 self.state.leaning[a] = 1.0 if side == 0 else 0.0
 
+        t4 = time.perf_counter()
+        self.phase_times["agents"] = t4 - t3
         self.engine = ENGINES[engine](self)
         self._defections: dict[int, dict] = {}
         self.result: RunResult | None = None
@@ -198,6 +211,7 @@ class RunoffModel(mesa.Model):
             "contractors_b": reporters.contractors_b,
         })
         self.collect()
+        self.phase_times["engine"] = time.perf_counter() - t4
 
     # ------------------------------------------------------------------ accessors
     def member(self, i: int) -> Member:
@@ -222,6 +236,7 @@ class RunoffModel(mesa.Model):
 
     @property
     def agents_by_type(self):
+        """Agents by type (Mesa's), members included (materialising them if needed)."""
         self.members  # noqa: B018
         return super().agents_by_type
 
@@ -262,6 +277,7 @@ class RunoffModel(mesa.Model):
             self.state.leaning[member] = 1.0 if side == 0 else 0.0
 
     def log(self, text: str) -> None:
+        """Append ``text`` to today's event log."""
         self.event_log.append((self.day, text))
 
     def record_decision(self, decision: dict[str, Any]) -> None:
@@ -274,6 +290,7 @@ class RunoffModel(mesa.Model):
         """Advance one day: a campaign day before election day, the vote on election day."""
         if not self.running:
             return
+        t = time.perf_counter()
         self.day += 1
         if self.day < self.election_day:
             self.campaign_day()
@@ -281,8 +298,11 @@ class RunoffModel(mesa.Model):
             self.election()
             self.running = False
         self.collect()
+        t1 = time.perf_counter()
+        self.phase_times["election" if not self.running else f"day.{self.day}"] = t1 - t
         if not self.running:
             self.result = RunResult.from_model(self)
+            self.phase_times["result"] = time.perf_counter() - t1
 
     def collect(self) -> None:
         """Record today's reporters: the projection is computed once and shared by them."""
