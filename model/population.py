@@ -251,8 +251,12 @@ def bloc_visibility(station: np.ndarray, bloc: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     sizes = np.bincount(station)
     key = station.astype(np.int64) * (int(bloc.max(initial=-1)) + 2) + (bloc.astype(np.int64) + 1)
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return np.where(bloc >= 0, counts[inverse.reshape(-1)] / sizes[station], 0.0)
+    if int(key.max()) < 4 * len(key) + 1024:  # the usual case: count (station, bloc) pairs directly
+        counts = np.bincount(key)[key]
+    else:
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        counts = counts[inverse.reshape(-1)]
+    return np.where(bloc >= 0, counts / sizes[station], 0.0)
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray:
