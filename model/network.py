@@ -49,6 +49,17 @@ class Edges:
     indices: np.ndarray  # (2E,) neighbours, ascending within each row
 
     @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(a.nbytes for a in (self.u, self.v, self.kind, self.indptr, self.indices))
+
+    def freeze(self) -> Edges:
+        """Make the arrays read-only (a graph shared by several models) and return self."""
+        for a in (self.u, self.v, self.kind, self.indptr, self.indices):
+            a.flags.writeable = False
+        return self
+
+    @property
     def degree(self) -> np.ndarray:
         """Each member's number of ties."""
         return np.diff(self.indptr)

@@ -9,7 +9,7 @@ remainder when the model runs on fewer (or more) members than the roll.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -162,6 +162,16 @@ class Population:
     station_sizes: np.ndarray | None = None  # (T,) members per station
     station_sector: np.ndarray | None = None  # (T,) sector of each station
     visibility: np.ndarray | None = None     # float64 (n,): own bloc's share of own station (0 if no bloc)
+
+    def copy(self) -> Population:
+        """A copy whose arrays are fresh (a model changes its members' arrays as it runs)."""
+        return Population(**{f.name: (v.copy() if isinstance(v := getattr(self, f.name), np.ndarray) else v)
+                             for f in fields(self)})
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(v.nbytes for f in fields(self) if isinstance(v := getattr(self, f.name), np.ndarray))
 
 
 def sector_stations(scn: Scenario, sizes: np.ndarray) -> np.ndarray:

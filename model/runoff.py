@@ -13,6 +13,7 @@ their array form in :mod:`runoff_abm.model.engine` (default engine), which give 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,14 +28,14 @@ from runoff_abm.model.errors import InputError
 from runoff_abm.model.events import ActivistsDefect
 from runoff_abm.model.inputs import parse_members
 from runoff_abm.model.network import Edges, build_edges, to_networkx
-from runoff_abm.model.params import Params
-from runoff_abm.model.population import bloc_visibility, build_population, largest_remainder
+from runoff_abm.model.params import PARAM_SPECS, Params
+from runoff_abm.model.population import Population, bloc_visibility, build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, resolve_rules
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
-__all__ = ["RunoffModel", "MemberState", "describe_decision"]
+__all__ = ["RunoffModel", "MemberState", "Prototypes", "SHAPING", "describe_decision"]
 
 
 def describe_decision(d: dict[str, Any]) -> str:
@@ -63,6 +64,65 @@ def _release_mesa_registry(model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+#: The parameters that shape a run's population or graph (``ParamSpec.shapes``, declared in
+#: :mod:`runoff_abm.model.params`): runs that agree on them, the scenario's roll and the seed
+#: start from the same population and graph.
+SHAPING: tuple[str, ...] = tuple(s.name for s in PARAM_SPECS if s.shapes)
+
+
+def shape_key(scn: Scenario, members: int, seed: int, params: Params) -> tuple:
+    """What a run's initial population and graph depend on, and nothing else: the scenario's
+    roll, round 1, sectors, contractors and stations (not its events or parameters table), the
+    member count, the master seed and the values of the :data:`SHAPING` parameters."""
+    structure = repr((scn.roll, scn.blank, scn.finalists, scn.candidates, scn.sectors, scn.contractors,
+                      scn.stations))
+    return (structure, int(members), int(seed), tuple(getattr(params, k) for k in SHAPING))
+
+
+class Prototypes:
+    """Populations and graphs built once and reused by runs with the same :func:`shape_key`.
+
+    A sweep's design points with common random numbers share each replicate's seed; when they
+    differ only in parameters that shape neither the population nor the graph, every point of a
+    replicate starts from the same members and ties. A model given this cache takes a fresh
+    copy of the population's arrays (it changes them as it runs) and shares the graph (made
+    read-only). Results are identical to building afresh: the same draws from the same streams.
+    Least recently used entries are dropped beyond ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int = 512 * 2**20):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple, tuple[Population, Edges]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> tuple[Population, Edges] | None:
+        """The (population, graph) stored under ``key`` (the population is not copied), or None."""
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return item
+
+    def put(self, key: tuple, population: Population, edges: Edges) -> None:
+        """Store a pristine population and a graph under ``key``."""
+        self._items[key] = (population, edges.freeze())
+        self._items.move_to_end(key)
+        while len(self._items) > 1 and self.nbytes > self.max_bytes:
+            self._items.popitem(last=False)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the stored arrays."""
+        return sum(p.nbytes + e.nbytes for p, e in self._items.values())
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._items.clear()
 
 
 @dataclass
@@ -100,6 +160,9 @@ class RunoffModel(mesa.Model):
         trust_rules: run the scenario file's own ``[rules]`` (code named by the file). Off by
             default: a scenario whose rules would run is refused with a message saying how to
             opt in (``docs/security.md``). Functions given in ``rules`` always run.
+        prototypes: a :class:`Prototypes` cache: the population and graph are taken from it when
+            a run with the same :func:`shape_key` built them, and stored in it otherwise (ignored
+            when ``graph`` is given). Results are identical with or without it.
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
@@ -111,7 +174,7 @@ class RunoffModel(mesa.Model):
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
                  engine: str = "array", graph=None, rules: dict[str, Any] | None = None, trust_rules: bool = False,
-                 **overrides: Any):
+                 prototypes: Prototypes | None = None, **overrides: Any):
         t0 = time.perf_counter()
         #: wall-clock seconds of each phase of this run (population, graph, agents, engine, day.<d>,
         #: election, result): what ``make bench`` reports; a few clock reads, no effect on results
@@ -149,7 +212,13 @@ class RunoffModel(mesa.Model):
         # population and graph
         t1 = time.perf_counter()
         self.phase_times["setup"] = t1 - t0
-        pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
+        cache = prototypes if graph is None else None
+        key = shape_key(scn, self.n, seed, self.params) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            pop = hit[0].copy()
+        else:
+            pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
         t2 = time.perf_counter()
         self.phase_times["population"] = t2 - t1
         self.state = MemberState(r1=pop.r1, sector=pop.sector, bloc=pop.bloc, camp=pop.camp,
@@ -158,8 +227,12 @@ class RunoffModel(mesa.Model):
                                  vote=np.full(self.n, -1, dtype=np.int8), station=pop.station,
                                  visibility=pop.visibility, compliance=np.zeros(self.n))
         self.population = pop
-        if graph is None:
-            self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+        if hit is not None:
+            self.edges: Edges = hit[1]
+        elif graph is None:
+            self.edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+            if cache is not None:
+                cache.put(key, pop.copy(), self.edges)
         else:
             if set(graph.nodes) != set(range(self.n)):
                 raise ValueError(f"graph: its nodes must be exactly 0..{self.n - 1} (one per member)")

@@ -13,7 +13,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Task", "run_outcomes", "run_chunk", "flatten"]
+from runoff_abm.model.runoff import Prototypes
+
+__all__ = ["Task", "run_outcomes", "run_chunk", "flatten", "PROTOTYPES"]
 
 
 @dataclass(frozen=True)
@@ -65,30 +67,49 @@ def _resolve(run_function: str | None):
 
 
 def run_outcomes(scenario, params: dict[str, Any], seed: int, members: int | None = None,
-                 run_function: str | None = None, trust_rules: bool = False) -> dict[str, Any]:
+                 run_function: str | None = None, trust_rules: bool = False,
+                 prototypes: Prototypes | None = None) -> dict[str, Any]:
     """Run ``scenario`` with parameter overrides ``params`` and ``seed``; return flat outcomes.
 
     ``run_function`` ("module:function") replaces :func:`runoff_abm.model.api.run` (same signature),
     e.g. to plug in a custom decision rule; a spec names one only with ``trust_code``.
     ``trust_rules`` lets the scenario's own ``[rules]`` run (passed on only when set).
+    ``prototypes`` (used with the built-in run function only) reuses populations and graphs
+    across runs that share them (:class:`runoff_abm.model.runoff.Prototypes`): same outcomes.
     """
     fn = _resolve(run_function)
-    extra = {"trust_rules": True} if trust_rules else {}
+    extra: dict[str, Any] = {"trust_rules": True} if trust_rules else {}
+    if prototypes is not None and run_function is None:
+        extra["prototypes"] = prototypes
     return flatten(fn(scenario, seed=seed, members=members, **extra, **params))
 
 
-def run_chunk(spec, tasks: list[Task]) -> list[dict[str, Any]]:
-    """Run ``tasks`` of ``spec``; each row has the keys of the task, ``status`` and ``error``."""
+#: This process's populations and graphs (each worker process of a sweep has its own).
+PROTOTYPES = Prototypes()
+
+
+def run_chunk(spec, tasks: list[Task], reuse: bool = True) -> list[dict[str, Any]]:
+    """Run ``tasks`` of ``spec``; each row has the keys of the task, ``status`` and ``error``.
+
+    With ``reuse`` (and the built-in run function), runs that share a replicate seed and the
+    values of every population- or graph-shaping parameter start from one population and graph,
+    built once in this process (:data:`PROTOTYPES`); the rows are the same either way. Each
+    design point's scenario (its factor levels applied) is made once per chunk.
+    """
     from runoff_abm.studies.spec import DesignPoint
 
+    cache = PROTOTYPES if reuse and spec.run_function is None else None
+    scenarios: dict[tuple, Any] = {}
     rows = []
     for t in tasks:
         row: dict[str, Any] = {"point": t.point, "replicate": t.replicate, "seed": t.seed, **t.params,
                                **{f"factor.{k}": v for k, v in t.levels.items()}}
         try:
-            scn = spec.scenario_for(DesignPoint(point=t.point, params=t.params, levels=t.levels))
-            row.update(run_outcomes(scn, t.params, t.seed, spec.members, spec.run_function,
-                                    getattr(spec, "trust_rules", False)))
+            lv = tuple(sorted(t.levels.items()))
+            if lv not in scenarios:
+                scenarios[lv] = spec.scenario_for(DesignPoint(point=t.point, params=t.params, levels=t.levels))
+            row.update(run_outcomes(scenarios[lv], t.params, t.seed, spec.members, spec.run_function,
+                                    getattr(spec, "trust_rules", False), prototypes=cache))
             row["status"], row["error"] = "ok", ""
         except Exception as err:  # a failed run is recorded, the sweep goes on
             tb = traceback.format_exception_only(type(err), err)[-1].strip()

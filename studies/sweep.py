@@ -23,6 +23,7 @@ import pandas as pd
 from runoff_abm.model.errors import SweepError
 from runoff_abm.model.present import WIDTH, html_table, wrap
 from runoff_abm.model.provenance import rule_records_from_specs, scenario_sha256
+from runoff_abm.model.runoff import SHAPING
 from runoff_abm.studies.outcomes import Task, run_chunk
 from runoff_abm.studies.progress import Progress
 from runoff_abm.studies.spec import SweepSpec
@@ -80,10 +81,39 @@ def _chunks(tasks: list[Task], size: int) -> list[list[Task]]:
     return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
+def shape_group(spec: SweepSpec, task: Task) -> tuple:
+    """The runs that can share a population and graph: same seed and same values of the
+    population- and graph-shaping parameters (``ParamSpec.shapes``) among the overrides."""
+    return (task.seed, tuple((k, task.params[k]) for k in sorted(task.params) if k in SHAPING))
+
+
+def grouped_chunks(spec: SweepSpec, tasks: list[Task], size: int) -> list[list[Task]]:
+    """Chunks of about ``size`` runs made of whole :func:`shape_group` groups where possible
+    (a group larger than ``size`` is split), so that a worker builds each population and graph
+    once per chunk. Without common random numbers every run has its own seed: plain chunks."""
+    if not spec.common_random_numbers or spec.run_function is not None:
+        return _chunks(tasks, size)
+    groups: dict[tuple, list[Task]] = {}
+    for t in tasks:
+        groups.setdefault(shape_group(spec, t), []).append(t)
+    chunks: list[list[Task]] = []
+    cur: list[Task] = []
+    for g in groups.values():
+        for i in range(0, len(g), size):
+            part = g[i:i + size]
+            if cur and len(cur) + len(part) > size:
+                chunks.append(cur)
+                cur = []
+            cur = cur + part
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
 # ---------------------------------------------------------------------- executors
-def _serial(spec, chunks) -> Iterator[list[dict]]:
+def _serial(spec, chunks, reuse: bool = True) -> Iterator[list[dict]]:
     for c in chunks:
-        yield run_chunk(spec, c)
+        yield run_chunk(spec, c, reuse)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -119,7 +149,7 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
+def _processes(spec, chunks, workers: int, reuse: bool = True) -> Iterator[list[dict]]:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -131,7 +161,7 @@ def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
         pending = set()
         it = iter(chunks)
         for c in it:
-            pending.add(pool.submit(run_chunk, spec, c))
+            pending.add(pool.submit(run_chunk, spec, c, reuse))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -140,7 +170,7 @@ def _processes(spec, chunks, workers: int) -> Iterator[list[dict]]:
                 yield fut.result()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.add(pool.submit(run_chunk, spec, nxt))
+                    pending.add(pool.submit(run_chunk, spec, nxt, reuse))
         finished = True
     finally:
         if finished:
@@ -185,26 +215,31 @@ def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: floa
     return Client(cluster), cluster
 
 
-def _dask(spec, chunks, client) -> Iterator[list[dict]]:
+def _dask(spec, chunks, client, reuse: bool = True) -> Iterator[list[dict]]:
     from dask.distributed import as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     spec_future = client.scatter(spec, broadcast=True)
     it = iter(chunks)
-    first = [client.submit(run_chunk, spec_future, c, pure=False) for _, c in zip(range(3 * workers), it, strict=False)]
+    first = [client.submit(run_chunk, spec_future, c, reuse, pure=False) for _, c in zip(range(3 * workers), it, strict=False)]
     ac = as_completed(first)
     for fut in ac:
         yield fut.result()
         fut.release()
         nxt = next(it, None)
         if nxt is not None:
-            ac.add(client.submit(run_chunk, spec_future, nxt, pure=False))
+            ac.add(client.submit(run_chunk, spec_future, nxt, reuse, pure=False))
 
 
 def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None,
-              chunk: int | None = None) -> Iterator[list[dict]]:
-    """Run ``tasks`` on an executor; yield the rows of each chunk as it finishes (any order)."""
+              chunk: int | None = None, reuse: bool = True) -> Iterator[list[dict]]:
+    """Run ``tasks`` on an executor; yield the rows of each chunk as it finishes (any order).
+
+    With ``reuse`` (the default) runs that share a population and graph (:func:`shape_group`)
+    are chunked together and each worker builds them once (:func:`runoff_abm.studies.outcomes.run_chunk`);
+    the rows are the same without it (benchmarks compare the two).
+    """
     if executor not in ("serial", "processes", "dask"):
         raise SweepError(f"executor {executor!r}: allowed serial, processes, dask")
     client = cluster = None
@@ -216,14 +251,14 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
     else:
         workers = 1
     size = chunk or (max(1, min(50, math.ceil(len(tasks) / (4 * workers)))) if tasks else 1)
-    chunks = _chunks(tasks, size)
+    chunks = grouped_chunks(spec, tasks, size) if reuse else _chunks(tasks, size)
     try:
         if executor == "serial":
-            yield from _serial(spec, chunks)
+            yield from _serial(spec, chunks, reuse)
         elif executor == "processes":
-            yield from _processes(spec, chunks, workers)
+            yield from _processes(spec, chunks, workers, reuse)
         else:
-            yield from _dask(spec, chunks, client)
+            yield from _dask(spec, chunks, client, reuse)
     finally:
         if client is not None:
             client.close()
@@ -233,14 +268,14 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
 
 def run_tasks(spec: SweepSpec, tasks: list[Task], *, desc: str, progress: bool | None = True,
               executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
-              local_cluster: int | None = None, chunk: int | None = None) -> list[dict]:
+              local_cluster: int | None = None, chunk: int | None = None, reuse: bool = True) -> list[dict]:
     """Run ``tasks`` on an executor with a progress bar (:mod:`runoff_abm.studies.progress`) and
     return every row, in task order (point, replicate). Used by prediction, calibration's
     posterior predictive and ``runoff run --replicates``."""
     rows: list[dict] = []
     with Progress(len(tasks), desc=desc, show=progress) as bar:
         for chunk_rows in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
-                                    local_cluster=local_cluster, chunk=chunk):
+                                    local_cluster=local_cluster, chunk=chunk, reuse=reuse):
             rows += chunk_rows
             bar.update(len(chunk_rows))
     return sorted(rows, key=lambda r: (r["point"], r["replicate"]))
@@ -249,7 +284,8 @@ def run_tasks(spec: SweepSpec, tasks: list[Task], *, desc: str, progress: bool |
 # ---------------------------------------------------------------------- the sweep
 def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None, chunk: int | None = None,
-              progress: bool = True, on_chunk: Callable[[int], None] | None = None) -> SweepSummary:
+              progress: bool = True, on_chunk: Callable[[int], None] | None = None,
+              reuse: bool = True) -> SweepSummary:
     """Run (or resume) ``spec`` into directory ``out``.
 
     Args:
@@ -263,6 +299,8 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
         progress: show a progress bar (runs done, rate, time left) when someone is watching:
             stderr is a terminal or this is a notebook (:mod:`runoff_abm.studies.progress`).
         on_chunk: called with the number of runs after each chunk is stored (tests, UIs).
+        reuse: build each population and graph once per worker for the runs that share them
+            (:func:`shape_group`); the rows are identical without it.
 
     Raises:
         SweepError: the directory holds another spec or is being written by another sweep (its
@@ -278,12 +316,13 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
     with store.lock():
         store.check_writable(spec.hash)  # again, now that no one else can change it
         return _run_locked(spec, store, out, t0, executor=executor, workers=workers, scheduler=scheduler,
-                           local_cluster=local_cluster, chunk=chunk, progress=progress, on_chunk=on_chunk)
+                           local_cluster=local_cluster, chunk=chunk, progress=progress, on_chunk=on_chunk,
+                           reuse=reuse)
 
 
 def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor: str, workers: int | None,
                 scheduler: str | None, local_cluster: int | None, chunk: int | None, progress: bool,
-                on_chunk: Callable[[int], None] | None) -> SweepSummary:
+                on_chunk: Callable[[int], None] | None, reuse: bool = True) -> SweepSummary:
     """The body of :func:`run_sweep`, run while holding the directory's lock."""
     tasks = plan_tasks(spec)
     points = spec.design()
@@ -319,7 +358,7 @@ def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor:
     counts = {"ok": len(rec) - len(bad), "failed": len(bad), "pending": len(todo)}
 
     stream = iter_rows(spec, todo, executor=executor, workers=workers, scheduler=scheduler,
-                       local_cluster=local_cluster, chunk=chunk)
+                       local_cluster=local_cluster, chunk=chunk, reuse=reuse)
 
     bar = Progress(len(tasks), initial=len(done), desc=f"sweep {spec.name}", show=progress)
     for rows in stream:

@@ -1,0 +1,95 @@
+"""The speed-ups change no result: a sweep that reuses populations and graphs (and one that
+advances design points together as columns) gives the rows of uncached single runs, on every
+executor; the graph build keeps its frozen hashes (tests/test_graph_build.py); the kernels agree
+to the bit with the per-agent reference (tests/test_determinism.py and below)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runoff_abm.model.params import PARAM_SPECS
+from runoff_abm.model.runoff import SHAPING, Prototypes, RunoffModel
+from runoff_abm.studies import load_results, parse_spec, run_sweep
+from runoff_abm.studies.outcomes import flatten, run_chunk
+from runoff_abm.studies.sweep import grouped_chunks, plan_tasks
+
+SPEC = {
+    "name": "speed", "scenario": "labor-2011", "members": 2000, "replicates": 3, "seed": 5,
+    "design": {"kind": "factorial"},
+    "parameters": {"influence_rate": [0.1, 0.4], "confidence_bound": [0.2, 1.0]},
+}
+
+
+def spec(**changes):
+    return parse_spec({**SPEC, **changes}, source="<test>")
+
+
+def _rows(out) -> pd.DataFrame:
+    return load_results(out)
+
+
+@pytest.fixture(scope="module")
+def uncached(tmp_path_factory):
+    """The reference: serial, every run builds its own population and graph."""
+    out = tmp_path_factory.mktemp("uncached") / "out"
+    run_sweep(spec(), str(out), executor="serial", progress=False, reuse=False)
+    return _rows(out)
+
+
+def test_shaping_parameters_are_declared_in_the_parameter_definition():
+    assert set(SHAPING) == {s.name for s in PARAM_SPECS if s.shapes in ("population", "graph")}
+    assert {"mean_degree", "habit_voter"} <= set(SHAPING)
+    assert not {"influence_rate", "confidence_bound", "contractor_compliance"} & set(SHAPING)
+
+
+def test_uncached_sweep_rows_are_single_runs(uncached):
+    from runoff_abm.model.api import run
+
+    row = uncached.iloc[5]
+    res = flatten(run("labor-2011", seed=int(row["seed"]), members=2000, influence_rate=row["influence_rate"],
+                      confidence_bound=row["confidence_bound"]))
+    for k, v in res.items():
+        assert row[k] == v or (pd.isna(row[k]) and pd.isna(v)), k
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_cached_sweep_gives_the_uncached_rows(uncached, tmp_path, executor):
+    kw = {"workers": 2} if executor == "processes" else {}
+    run_sweep(spec(), str(tmp_path / "c"), executor=executor, progress=False, **kw)
+    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "c"))
+
+
+def test_cached_sweep_on_a_dask_cluster_gives_the_uncached_rows(uncached, tmp_path):
+    pytest.importorskip("dask.distributed")
+    run_sweep(spec(), str(tmp_path / "d"), executor="dask", local_cluster=2, progress=False)
+    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "d"))
+
+
+def test_chunks_hold_whole_replicate_groups():
+    tasks = plan_tasks(spec())
+    chunks = grouped_chunks(spec(), tasks, 4)
+    assert sorted((t.point, t.replicate) for c in chunks for t in c) == sorted((t.point, t.replicate) for t in tasks)
+    assert all(len({t.seed for t in c}) == 1 for c in chunks)  # 4 points per seed, chunks of 4
+
+
+def test_a_cache_builds_once_per_seed_and_shaping_values():
+    cache = Prototypes()
+    tasks = plan_tasks(spec())
+    run_chunk(spec(), tasks[:0])
+    from runoff_abm.studies import outcomes
+
+    outcomes.PROTOTYPES.clear()
+    before = outcomes.PROTOTYPES.misses
+    run_chunk(spec(), grouped_chunks(spec(), tasks, 100)[0])
+    assert outcomes.PROTOTYPES.misses - before == 3  # three replicate seeds, one shape
+    m = RunoffModel(seed=1, members=500, prototypes=cache, habit_voter=0.9)
+    RunoffModel(seed=1, members=500, prototypes=cache, habit_voter=0.8)  # shapes the population
+    RunoffModel(seed=1, members=500, prototypes=cache, influence_rate=0.5)
+    assert (cache.hits, cache.misses) == (0, 3)
+    m2 = RunoffModel(seed=1, members=500, prototypes=cache, habit_voter=0.9, influence_rate=0.1)
+    assert cache.hits == 1
+    assert m2.edges is not m.edges or not m.edges.indices.flags.writeable
+    assert np.array_equal(m2.state.propensity, m.population.propensity)
+    assert m2.state.leaning is not m.state.leaning
