@@ -7,22 +7,130 @@ read the same snapshot). Neighbour sums use scipy's CSR mat-vec with 0/1 weights
 each row's terms in CSR order from 0.0 -- the order of the per-agent reference
 (:meth:`runoff_abm.agents.Member.influence_target`) -- so both give identical floating-point results.
 The kernel is usable on its own (validation runs it on textbook graphs).
+
+A fused form (:meth:`BoundedConfidence.update`) does a day's whole member update -- this step
+and the turnout drift's neighbour mean -- in one pass over the ties, compiled with numba when
+it is installed (``pip install 'runoff-abm[fast]'``). It adds the same terms in the same order
+from 0.0 and evaluates the same expressions, so it gives the same bits as the numpy path and
+the per-agent reference; without numba (or for small graphs, where compiling would not pay)
+the numpy path runs. :meth:`BoundedConfidence.update_columns` does the same for ``k`` runs on
+the same graph at once (the columns of one state matrix), each column bit-identical to its run.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BoundedConfidence"]
+__all__ = ["BoundedConfidence", "KERNELS", "fused_available", "FUSED_MIN_TIES"]
+
+#: Kernels: ``numpy`` (scipy mat-vecs, always there), ``numba`` (one fused pass over the ties),
+#: ``auto`` (numba if installed and the graph has at least :data:`FUSED_MIN_TIES` tie ends).
+KERNELS = ("auto", "numpy", "numba")
+#: Below this many tie ends a day takes well under a millisecond either way: not worth
+#: importing numba (about 0.3 s) in a small run.
+FUSED_MIN_TIES = 100_000
+_FUSED: dict[str, object] = {}
+
+
+def fused_available() -> bool:
+    """Whether numba can be imported (the fused kernels need it)."""
+    if "ok" not in _FUSED:
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            _FUSED["ok"] = False
+        else:
+            _FUSED["ok"] = True
+    return bool(_FUSED["ok"])
+
+
+def _compiled():
+    """The numba kernels, compiled on first use (cached on disk by numba)."""
+    if "update" in _FUSED:
+        return _FUSED["update"], _FUSED["columns"]
+    import numba
+
+    # no fastmath: the same IEEE operations in the same order as the numpy path
+    @numba.njit(cache=True, nogil=True)
+    def update(indptr, indices, x, s, eps, rate, frozen, p, decay, social, new_x, new_p):  # pragma: no cover
+        n = len(indptr) - 1
+        all_near = eps >= 1.0
+        for i in range(n):
+            xi = x[i]
+            pi = p[i]
+            tot = 0.0
+            cnt = 0.0
+            ptot = 0.0
+            start, end = indptr[i], indptr[i + 1]
+            for jj in range(start, end):
+                j = indices[jj]
+                xj = x[j]
+                ptot += p[j]
+                if all_near or abs(xj - xi) <= eps:
+                    tot += xj
+                    cnt += 1.0
+            if cnt == 0.0 or frozen[i]:
+                new_x[i] = xi
+            else:
+                new_x[i] = xi + rate * s[i] * (tot / cnt - xi)
+            deg = end - start
+            mean = ptot / deg if deg > 0 else pi
+            new_p[i] = (1 - decay) * (pi + social * (4.0 * pi * (1.0 - pi)) * (mean - pi))
+
+    @numba.njit(cache=True, nogil=True)
+    def columns(indptr, indices, x, s, eps, rate, frozen, p, decay, social, new_x, new_p):  # pragma: no cover
+        n = len(indptr) - 1
+        k = x.shape[1]
+        tot = np.empty(k)
+        cnt = np.empty(k)
+        ptot = np.empty(k)
+        for i in range(n):
+            tot[:] = 0.0
+            cnt[:] = 0.0
+            ptot[:] = 0.0
+            start, end = indptr[i], indptr[i + 1]
+            for jj in range(start, end):
+                j = indices[jj]
+                for c in range(k):
+                    xj = x[j, c]
+                    ptot[c] += p[j, c]
+                    if eps[c] >= 1.0 or abs(xj - x[i, c]) <= eps[c]:
+                        tot[c] += xj
+                        cnt[c] += 1.0
+            deg = end - start
+            for c in range(k):
+                xi = x[i, c]
+                pi = p[i, c]
+                if cnt[c] == 0.0 or frozen[i, c]:
+                    new_x[i, c] = xi
+                else:
+                    new_x[i, c] = xi + rate[c] * s[i] * (tot[c] / cnt[c] - xi)
+                mean = ptot[c] / deg if deg > 0 else pi
+                new_p[i, c] = (1 - decay[c]) * (pi + social[c] * (4.0 * pi * (1.0 - pi)) * (mean - pi))
+
+    _FUSED["update"], _FUSED["columns"] = update, columns
+    return update, columns
 
 
 class BoundedConfidence:
     """Bounded-confidence / DeGroot step over a fixed graph given as CSR arrays."""
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray):
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, kernel: str | None = None):
         n = len(indptr) - 1
         self.n = n
+        kernel = kernel or os.environ.get("RUNOFF_KERNEL", "auto")
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel {kernel!r}: allowed {', '.join(KERNELS)}")
+        if kernel == "numba" and not fused_available():
+            raise ValueError("kernel 'numba': numba is not installed (pip install 'runoff-abm[fast]')")
+        if kernel == "auto":
+            kernel = "numba" if len(indices) >= FUSED_MIN_TIES and fused_available() else "numpy"
+        #: the kernel in use: ``numpy`` or ``numba``
+        self.kernel = kernel
+        self.indptr = np.asarray(indptr, dtype=np.int64)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.degree = np.diff(indptr)
         self.rows = np.repeat(np.arange(n, dtype=np.int64), self.degree)
@@ -34,9 +142,10 @@ class BoundedConfidence:
         self._xr = np.empty(len(indices))
 
     @classmethod
-    def from_edges(cls, edges) -> BoundedConfidence:
-        """From a :class:`runoff_abm.model.network.Edges`."""
-        return cls(edges.indptr, edges.indices)
+    def from_edges(cls, edges, kernel: str | None = None) -> BoundedConfidence:
+        """From a :class:`runoff_abm.model.network.Edges` (``kernel``: see :data:`KERNELS`;
+        default: the environment variable ``RUNOFF_KERNEL``, else ``auto``)."""
+        return cls(edges.indptr, edges.indices, kernel)
 
     def neighbour_sum(self, v: np.ndarray) -> np.ndarray:
         """Sum of ``v`` over each node's neighbours (CSR order)."""
@@ -62,3 +171,55 @@ class BoundedConfidence:
             new = x + rate * s * (tot / cnt - x)
         np.copyto(new, x, where=keep)
         return new
+
+    def drift(self, p: np.ndarray, decay: float, social: float) -> np.ndarray:
+        """The turnout drift (numpy): each propensity pulled toward its neighbours' mean, scaled
+        by ``4 p (1 - p)``, then the daily decay (:meth:`runoff_abm.agents.Member.turnout_target`)."""
+        tot = self.adj @ p
+        deg = self.degree if p.ndim == 1 else self.degree[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(deg > 0, tot / deg, p)
+        return (1 - decay) * (p + social * (4.0 * p * (1.0 - p)) * (mean - p))
+
+    def update(self, x: np.ndarray, s: np.ndarray, eps: float, rate: float, frozen: np.ndarray,
+               p: np.ndarray, decay: float, social: float) -> tuple[np.ndarray, np.ndarray]:
+        """A day's member update: (new leanings, new propensities), from the snapshot ``x``,
+        ``p`` (not modified). One fused pass over the ties with numba; the two numpy steps
+        otherwise. Identical bits either way."""
+        if self.kernel == "numba":
+            update, _ = _compiled()
+            new_x, new_p = np.empty_like(x), np.empty_like(p)
+            update(self.indptr, self.indices, x, np.broadcast_to(s, x.shape), float(eps), float(rate),
+                   frozen, p, float(decay), float(social), new_x, new_p)
+            return new_x, new_p
+        return self.step(x, s, eps, rate, frozen=frozen), self.drift(p, decay, social)
+
+    def update_columns(self, x: np.ndarray, s: np.ndarray, eps: np.ndarray, rate: np.ndarray, frozen: np.ndarray,
+                       p: np.ndarray, decay: np.ndarray, social: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`update` for ``k`` runs on this graph at once: ``x``, ``p``, ``frozen`` are
+        (n, k) (column c = run c), ``s`` is shared (n,), the parameters are (k,). numba: one
+        pass over the ties for all columns; numpy: the propensities' neighbour sums as one
+        sparse mat-mat product, DeGroot columns (eps >= 1) likewise, the others one masked
+        mat-vec each. Column c is bit-identical to :meth:`update` of run c."""
+        eps, rate = np.asarray(eps, dtype=float), np.asarray(rate, dtype=float)
+        decay, social = np.asarray(decay, dtype=float), np.asarray(social, dtype=float)
+        if self.kernel == "numba":
+            _, columns = _compiled()
+            new_x, new_p = np.empty_like(x), np.empty_like(p)
+            columns(self.indptr, self.indices, np.ascontiguousarray(x), np.ascontiguousarray(s, dtype=float), eps, rate,
+                    np.ascontiguousarray(frozen), np.ascontiguousarray(p), decay, social, new_x, new_p)
+            return new_x, new_p
+        new_p = self.drift(p, decay[None, :], social[None, :])
+        new_x = np.empty_like(x)
+        degroot = np.flatnonzero(eps >= 1.0)
+        if len(degroot):
+            xs = np.ascontiguousarray(x[:, degroot])
+            tot, cnt = self.adj @ xs, (self.adj @ self.ones)[:, None]
+            keep = (cnt == 0) | frozen[:, degroot]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                new = xs + rate[degroot] * s[:, None] * (tot / cnt - xs)
+            np.copyto(new, xs, where=keep)
+            new_x[:, degroot] = new
+        for c in np.flatnonzero(eps < 1.0):
+            new_x[:, c] = self.step(np.ascontiguousarray(x[:, c]), s, eps[c], rate[c], frozen=frozen[:, c])
+        return new_x, new_p

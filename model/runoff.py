@@ -410,8 +410,7 @@ class RunoffModel(mesa.Model):
         if switches:
             self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
         self.engine.canvass(u_canvass)
-        self.engine.influence()
-        self.engine.turnout_drift()
+        self.engine.member_update()
 
     def election(self) -> None:
         """Election day: every member turns out or not, then votes (blocs with compliance)."""
