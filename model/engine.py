@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ArrayEngine", "AgentEngine", "ENGINES"]
+__all__ = ["ArrayEngine", "AgentEngine", "ENGINES", "update_together"]
 
 
 class _Base:
@@ -237,3 +237,37 @@ class AgentEngine(_Base):
 
 
 ENGINES = {"array": ArrayEngine, "agents": AgentEngine}
+
+
+def update_together(engines: list) -> None:
+    """The member update of several models' engines: array engines on one graph (the same
+    ``Edges`` object) with equal susceptibilities as the columns of one state matrix
+    (:meth:`runoff_abm.model.influence.BoundedConfidence.update_columns`), each column
+    bit-identical to its own :meth:`ArrayEngine.member_update`; any other engine alone."""
+    groups: dict[int, list] = {}
+    for e in engines:
+        if isinstance(e, ArrayEngine):
+            groups.setdefault(id(e.model.edges), []).append(e)
+        else:
+            e.member_update()
+    for group in groups.values():
+        first = group[0]
+        s = first.model.state.susceptibility
+        same = [e for e in group if e is first or np.array_equal(e.model.state.susceptibility, s)]
+        for e in group:
+            if not any(e is x for x in same):
+                e.member_update()
+        if len(same) == 1:
+            first.member_update()
+            continue
+        states = [e.model.state for e in same]
+        params = [e.model.params for e in same]
+        x = np.column_stack([st.leaning for st in states])
+        p = np.column_stack([st.propensity for st in states])
+        frozen = np.column_stack([e.pinned() for e in same])
+        new_x, new_p = first.kernel.update_columns(
+            x, s, np.array([q.confidence_bound for q in params]), np.array([q.influence_rate for q in params]), frozen,
+            p, np.array([q.daily_turnout_decay for q in params]), np.array([q.social_turnout for q in params]))
+        for c, st in enumerate(states):
+            st.leaning = np.ascontiguousarray(new_x[:, c])
+            st.propensity = np.ascontiguousarray(new_p[:, c])

@@ -69,9 +69,10 @@ def _compiled():
                 j = indices[jj]
                 xj = x[j]
                 ptot += p[j]
-                if all_near or abs(xj - xi) <= eps:
-                    tot += xj
-                    cnt += 1.0
+                # branch-free, as scipy's mat-vec with 0/1 weights: w * x_j added for every tie
+                w = 1.0 if (all_near or abs(xj - xi) <= eps) else 0.0
+                tot += w * xj
+                cnt += w
             if cnt == 0.0 or frozen[i]:
                 new_x[i] = xi
             else:
@@ -97,9 +98,9 @@ def _compiled():
                 for c in range(k):
                     xj = x[j, c]
                     ptot[c] += p[j, c]
-                    if eps[c] >= 1.0 or abs(xj - x[i, c]) <= eps[c]:
-                        tot[c] += xj
-                        cnt[c] += 1.0
+                    w = 1.0 if (eps[c] >= 1.0 or abs(xj - x[i, c]) <= eps[c]) else 0.0
+                    tot[c] += w * xj
+                    cnt[c] += w
             deg = end - start
             for c in range(k):
                 xi = x[i, c]

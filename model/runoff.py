@@ -35,7 +35,7 @@ from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, resolve_rules
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
-__all__ = ["RunoffModel", "MemberState", "Prototypes", "SHAPING", "describe_decision"]
+__all__ = ["RunoffModel", "MemberState", "Prototypes", "SHAPING", "describe_decision", "run_together"]
 
 
 def describe_decision(d: dict[str, Any]) -> str:
@@ -270,6 +270,8 @@ class RunoffModel(mesa.Model):
 
         t4 = time.perf_counter()
         self.phase_times["agents"] = t4 - t3
+        self._together = False  # stepped by run_together (member update deferred to it)
+        self._held: float | None = None
         self.engine = ENGINES[engine](self)
         self._defections: dict[int, dict] = {}
         self.result: RunResult | None = None
@@ -367,9 +369,16 @@ class RunoffModel(mesa.Model):
         self.day += 1
         if self.day < self.election_day:
             self.campaign_day()
+            if self._together:  # run_together does the member update of all its models, then closes the day
+                self._held = t
+                return
         else:
             self.election()
             self.running = False
+        self._close_day(t)
+
+    def _close_day(self, t: float) -> None:
+        """The end of a day begun at ``t``: collect the reporters; after the vote, the result."""
         self.collect()
         t1 = time.perf_counter()
         self.phase_times["election" if not self.running else f"day.{self.day}"] = t1 - t
@@ -410,7 +419,8 @@ class RunoffModel(mesa.Model):
         if switches:
             self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
         self.engine.canvass(u_canvass)
-        self.engine.member_update()
+        if not self._together:
+            self.engine.member_update()
 
     def election(self) -> None:
         """Election day: every member turns out or not, then votes (blocs with compliance)."""
@@ -583,3 +593,36 @@ class RunoffModel(mesa.Model):
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def run_together(models: list[RunoffModel]) -> list[RunResult]:
+    """Run ``models`` to election day side by side, their member updates as columns of one state.
+
+    Each day every model does its own events, decisions, contagion and canvassing (its own draws
+    and state); then the models that share a graph (the same :class:`Edges` object, as runs
+    made from one :class:`Prototypes` entry do) and their members' susceptibilities have their
+    influence and turnout drift done together by the array engine's
+    :meth:`~runoff_abm.model.influence.BoundedConfidence.update_columns`: one pass over the ties
+    for all (numba), or one sparse mat-mat product for the propensities (numpy). Each model's
+    result is bit-identical to running it alone (tests/test_speed.py). Others update alone.
+    """
+    from runoff_abm.model.engine import update_together
+
+    for m in models:
+        m._together = True
+    try:
+        while True:
+            live = [m for m in models if m.running]
+            if not live:
+                break
+            for m in live:
+                m.step()
+            held = [m for m in live if m._held is not None]
+            update_together([m.engine for m in held])
+            for m in held:
+                t, m._held = m._held, None
+                m._close_day(t)
+    finally:
+        for m in models:
+            m._together = False
+    return [m.result for m in models]  # type: ignore[misc]  # every model has voted
