@@ -38,6 +38,8 @@ ENGINE = "array"
 
 @dataclass
 class SweepSummary:
+    """What a sweep did: runs in all, already done, run now, failed, seconds, output directory."""
+
     total: int
     skipped: int
     ran: int
@@ -111,9 +113,9 @@ def grouped_chunks(spec: SweepSpec, tasks: list[Task], size: int) -> list[list[T
 
 
 # ---------------------------------------------------------------------- executors
-def _serial(spec, chunks, reuse: bool = True) -> Iterator[list[dict]]:
+def _serial(spec, chunks, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
     for c in chunks:
-        yield run_chunk(spec, c, reuse)
+        yield run_chunk(spec, c, reuse, batch)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -149,7 +151,7 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _processes(spec, chunks, workers: int, reuse: bool = True) -> Iterator[list[dict]]:
+def _processes(spec, chunks, workers: int, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -161,7 +163,7 @@ def _processes(spec, chunks, workers: int, reuse: bool = True) -> Iterator[list[
         pending = set()
         it = iter(chunks)
         for c in it:
-            pending.add(pool.submit(run_chunk, spec, c, reuse))
+            pending.add(pool.submit(run_chunk, spec, c, reuse, batch))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -170,7 +172,7 @@ def _processes(spec, chunks, workers: int, reuse: bool = True) -> Iterator[list[
                 yield fut.result()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.add(pool.submit(run_chunk, spec, nxt, reuse))
+                    pending.add(pool.submit(run_chunk, spec, nxt, reuse, batch))
         finished = True
     finally:
         if finished:
@@ -215,30 +217,31 @@ def connect_dask(scheduler: str | None, local_cluster: int | None, timeout: floa
     return Client(cluster), cluster
 
 
-def _dask(spec, chunks, client, reuse: bool = True) -> Iterator[list[dict]]:
+def _dask(spec, chunks, client, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
     from dask.distributed import as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     spec_future = client.scatter(spec, broadcast=True)
     it = iter(chunks)
-    first = [client.submit(run_chunk, spec_future, c, reuse, pure=False) for _, c in zip(range(3 * workers), it, strict=False)]
+    first = [client.submit(run_chunk, spec_future, c, reuse, batch, pure=False) for _, c in zip(range(3 * workers), it, strict=False)]
     ac = as_completed(first)
     for fut in ac:
         yield fut.result()
         fut.release()
         nxt = next(it, None)
         if nxt is not None:
-            ac.add(client.submit(run_chunk, spec_future, nxt, reuse, pure=False))
+            ac.add(client.submit(run_chunk, spec_future, nxt, reuse, batch, pure=False))
 
 
 def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None,
-              chunk: int | None = None, reuse: bool = True) -> Iterator[list[dict]]:
+              chunk: int | None = None, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
     """Run ``tasks`` on an executor; yield the rows of each chunk as it finishes (any order).
 
     With ``reuse`` (the default) runs that share a population and graph (:func:`shape_group`)
     are chunked together and each worker builds them once (:func:`runoff_abm.studies.outcomes.run_chunk`);
-    the rows are the same without it (benchmarks compare the two).
+    the rows are the same without it (benchmarks compare the two). ``batch`` > 1 runs up to
+    that many of them side by side as columns (:func:`runoff_abm.model.runoff.run_together`).
     """
     if executor not in ("serial", "processes", "dask"):
         raise SweepError(f"executor {executor!r}: allowed serial, processes, dask")
@@ -254,11 +257,11 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
     chunks = grouped_chunks(spec, tasks, size) if reuse else _chunks(tasks, size)
     try:
         if executor == "serial":
-            yield from _serial(spec, chunks, reuse)
+            yield from _serial(spec, chunks, reuse, batch)
         elif executor == "processes":
-            yield from _processes(spec, chunks, workers, reuse)
+            yield from _processes(spec, chunks, workers, reuse, batch)
         else:
-            yield from _dask(spec, chunks, client, reuse)
+            yield from _dask(spec, chunks, client, reuse, batch)
     finally:
         if client is not None:
             client.close()
@@ -268,14 +271,15 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
 
 def run_tasks(spec: SweepSpec, tasks: list[Task], *, desc: str, progress: bool | None = True,
               executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
-              local_cluster: int | None = None, chunk: int | None = None, reuse: bool = True) -> list[dict]:
+              local_cluster: int | None = None, chunk: int | None = None, reuse: bool = True,
+              batch: int = 1) -> list[dict]:
     """Run ``tasks`` on an executor with a progress bar (:mod:`runoff_abm.studies.progress`) and
     return every row, in task order (point, replicate). Used by prediction, calibration's
     posterior predictive and ``runoff run --replicates``."""
     rows: list[dict] = []
     with Progress(len(tasks), desc=desc, show=progress) as bar:
         for chunk_rows in iter_rows(spec, tasks, executor=executor, workers=workers, scheduler=scheduler,
-                                    local_cluster=local_cluster, chunk=chunk, reuse=reuse):
+                                    local_cluster=local_cluster, chunk=chunk, reuse=reuse, batch=batch):
             rows += chunk_rows
             bar.update(len(chunk_rows))
     return sorted(rows, key=lambda r: (r["point"], r["replicate"]))
@@ -285,7 +289,7 @@ def run_tasks(spec: SweepSpec, tasks: list[Task], *, desc: str, progress: bool |
 def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, local_cluster: int | None = None, chunk: int | None = None,
               progress: bool = True, on_chunk: Callable[[int], None] | None = None,
-              reuse: bool = True) -> SweepSummary:
+              reuse: bool = True, batch: int = 1) -> SweepSummary:
     """Run (or resume) ``spec`` into directory ``out``.
 
     Args:
@@ -301,6 +305,9 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
         on_chunk: called with the number of runs after each chunk is stored (tests, UIs).
         reuse: build each population and graph once per worker for the runs that share them
             (:func:`shape_group`); the rows are identical without it.
+        batch: with ``reuse``, advance up to this many runs that share a graph together, as
+            the columns of one state matrix (:func:`runoff_abm.model.runoff.run_together`);
+            identical rows. 1 (the default) runs them one by one.
 
     Raises:
         SweepError: the directory holds another spec or is being written by another sweep (its
@@ -317,12 +324,12 @@ def run_sweep(spec: SweepSpec, out: str, *, executor: str = "processes", workers
         store.check_writable(spec.hash)  # again, now that no one else can change it
         return _run_locked(spec, store, out, t0, executor=executor, workers=workers, scheduler=scheduler,
                            local_cluster=local_cluster, chunk=chunk, progress=progress, on_chunk=on_chunk,
-                           reuse=reuse)
+                           reuse=reuse, batch=batch)
 
 
 def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor: str, workers: int | None,
                 scheduler: str | None, local_cluster: int | None, chunk: int | None, progress: bool,
-                on_chunk: Callable[[int], None] | None, reuse: bool = True) -> SweepSummary:
+                on_chunk: Callable[[int], None] | None, reuse: bool = True, batch: int = 1) -> SweepSummary:
     """The body of :func:`run_sweep`, run while holding the directory's lock."""
     tasks = plan_tasks(spec)
     points = spec.design()
@@ -358,7 +365,7 @@ def _run_locked(spec: SweepSpec, store: Store, out: str, t0: float, *, executor:
     counts = {"ok": len(rec) - len(bad), "failed": len(bad), "pending": len(todo)}
 
     stream = iter_rows(spec, todo, executor=executor, workers=workers, scheduler=scheduler,
-                       local_cluster=local_cluster, chunk=chunk, reuse=reuse)
+                       local_cluster=local_cluster, chunk=chunk, reuse=reuse, batch=batch)
 
     bar = Progress(len(tasks), initial=len(done), desc=f"sweep {spec.name}", show=progress)
     for rows in stream:

@@ -93,3 +93,57 @@ def test_a_cache_builds_once_per_seed_and_shaping_values():
     assert m2.edges is not m.edges or not m.edges.indices.flags.writeable
     assert np.array_equal(m2.state.propensity, m.population.propensity)
     assert m2.state.leaning is not m.state.leaning
+
+
+@pytest.mark.parametrize("kernel", ["numpy", "numba"])
+def test_batched_sweep_gives_the_uncached_rows(uncached, tmp_path, monkeypatch, kernel):
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("RUNOFF_KERNEL", kernel)
+    run_sweep(spec(), str(tmp_path / "b"), executor="serial", progress=False, batch=4)
+    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "b"))
+
+
+def test_batched_sweep_on_processes_and_dask_gives_the_uncached_rows(uncached, tmp_path):
+    pytest.importorskip("dask.distributed")
+    run_sweep(spec(), str(tmp_path / "p"), executor="processes", workers=2, progress=False, batch=4)
+    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "p"))
+    run_sweep(spec(), str(tmp_path / "d"), executor="dask", local_cluster=2, progress=False, batch=4)
+    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "d"))
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.2, 0.35, 1.0])
+def test_fused_and_column_kernels_match_the_numpy_kernel_to_the_bit(eps):
+    from runoff_abm.model.influence import BoundedConfidence, fused_available
+
+    m = RunoffModel(seed=4, members=2000)
+    kernels = [BoundedConfidence.from_edges(m.edges, "numpy")]
+    if fused_available():
+        kernels.append(BoundedConfidence.from_edges(m.edges, "numba"))
+    s = m.state.susceptibility
+    for seed in range(3):
+        g = np.random.default_rng(seed)
+        x, p, fr = g.random(m.n), g.random(m.n), g.random(m.n) < 0.05
+        ref = kernels[0].update(x, s, eps, 0.3, fr, p, 0.005, 0.05)
+        # the numpy path is the two steps the engine has always taken
+        assert np.array_equal(ref[0], kernels[0].step(x, s, eps, 0.3, frozen=fr))
+        cols = (np.stack([x, p], 1), np.stack([fr, ~fr], 1), np.stack([p, x], 1))
+        for k in kernels:
+            got = k.update(x, s, eps, 0.3, fr, p, 0.005, 0.05)
+            assert all(np.array_equal(a.view(np.int64), b.view(np.int64)) for a, b in zip(ref, got, strict=True))
+            cx, cp = k.update_columns(cols[0], s, [eps, 1.0], [0.3, 0.2], cols[1], cols[2], [0.005, 0.0], [0.05, 0.2])
+            one = kernels[0].update(p.copy(), s, 1.0, 0.2, ~fr, x.copy(), 0.0, 0.2)
+            assert np.array_equal(cx[:, 0], ref[0]) and np.array_equal(cp[:, 0], ref[1])
+            assert np.array_equal(cx[:, 1], one[0]) and np.array_equal(cp[:, 1], one[1])
+
+
+def test_engines_agree_to_the_bit_with_either_kernel(monkeypatch):
+    from runoff_abm.model.api import run
+
+    ref = flatten(run("labor-2011", seed=8, members=1500, engine="agents"))
+    for kernel in ("numpy", "numba"):
+        if kernel == "numba":
+            pytest.importorskip("numba")
+        monkeypatch.setenv("RUNOFF_KERNEL", kernel)
+        got = flatten(run("labor-2011", seed=8, members=1500))
+        assert all(ref[k] == got[k] or (pd.isna(ref[k]) and pd.isna(got[k])) for k in ref)
