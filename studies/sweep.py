@@ -118,14 +118,29 @@ def _serial(spec, chunks, reuse: bool = True, batch: int = 1) -> Iterator[list[d
         yield run_chunk(spec, c, reuse, batch)
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (and is not this process's reaped parent)."""
+    if os.getppid() == pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process
+        return True
+    return True
+
+
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: end this worker when the sweep's process dies, however it dies.
 
     On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
-    elsewhere a daemon thread polls the parent pid. Either way a SIGKILLed sweep leaves no
+    elsewhere a daemon thread polls the sweep's pid. Either way a SIGKILLed sweep leaves no
     worker behind, and the multiprocessing resource tracker, whose pipe the workers held, then
     exits too. (PR_SET_PDEATHSIG fires when the *thread* that started the worker ends: the pool
-    is created and drained in one thread, :func:`_processes`.)
+    is created and drained in one thread, :func:`_processes`.) On Linux the workers' parent is
+    the multiprocessing fork server (:func:`_context`), which exits when the sweep's process
+    does: its workers follow by the same signal.
     """
     import signal
 
@@ -138,32 +153,69 @@ def _die_with_parent(parent: int) -> None:
             armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             armed = False
-    if os.getppid() != parent:  # the parent died before the signal was armed
+    if not _alive(parent):  # the sweep died before the signal was armed
         os._exit(1)
     if not armed:
         import threading
 
         def watch() -> None:
-            while os.getppid() == parent:
+            while _alive(parent):
                 time.sleep(1.0)
             os._exit(1)
 
         threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _processes(spec, chunks, workers: int, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
+_WORKER_SPEC: SweepSpec | None = None
+
+
+def _worker_init(parent: int, spec: SweepSpec) -> None:
+    """Worker initializer: die with the parent (:func:`_die_with_parent`), keep the spec (sent
+    once per worker, not with every chunk) and import the model now, so that no chunk pays for
+    imports or for reading the scenario."""
+    global _WORKER_SPEC
+    _die_with_parent(parent)
+    _WORKER_SPEC = spec
+    import runoff_abm.model.runoff  # noqa: F401
+
+
+def _worker_chunk(tasks: list[Task], reuse: bool, batch: int) -> list[dict]:
+    """Run a chunk on the spec this worker was started with."""
+    assert _WORKER_SPEC is not None
+    return run_chunk(_WORKER_SPEC, tasks, reuse, batch)
+
+
+#: Modules a worker needs, imported once by the fork server (Linux) that forks the workers.
+_PRELOAD = ["runoff_abm.model.runoff", "runoff_abm.studies.outcomes", "runoff_abm.studies.sweep"]
+
+
+def _context():
+    """How workers start. Linux: forked from multiprocessing's fork server, which imports the
+    model once (:data:`_PRELOAD`) and is reused by every pool of this process, so a worker
+    starts in milliseconds instead of importing Mesa, pandas and scipy again (seconds, the
+    price of every worker of every sweep with ``spawn``). A clean single-threaded server: no
+    fork of a process with threads. Elsewhere: ``spawn``."""
     import multiprocessing as mp
+
+    if sys.platform.startswith("linux") and "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _processes(spec, chunks, workers: int, reuse: bool = True, batch: int = 1) -> Iterator[list[dict]]:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    ctx = mp.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
-                               initargs=(os.getpid(),))
+    ctx = _context()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(), spec))
     finished = False
     try:
         pending = set()
         it = iter(chunks)
         for c in it:
-            pending.add(pool.submit(run_chunk, spec, c, reuse, batch))
+            pending.add(pool.submit(_worker_chunk, c, reuse, batch))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -172,7 +224,7 @@ def _processes(spec, chunks, workers: int, reuse: bool = True, batch: int = 1) -
                 yield fut.result()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.add(pool.submit(run_chunk, spec, nxt, reuse, batch))
+                    pending.add(pool.submit(_worker_chunk, nxt, reuse, batch))
         finished = True
     finally:
         if finished:
