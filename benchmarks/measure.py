@@ -68,14 +68,36 @@ def measure(members: int, reference: bool, repeats: int, scenario: str = "labor-
     a = sp.csr_matrix((np.ones(len(e.indices)), e.indices, e.indptr), shape=(e.n, e.n))
     x = model.state.leaning.copy()
     out["matvec_s"] = _best(lambda: a @ x, max(repeats, 20))
-    # the array engine's daily member update alone (influence + turnout drift), same graph
+    # the array engine's daily member update alone (influence + turnout drift), same graph: the
+    # numpy path (two steps, scipy mat-vecs) and the fused kernel (numba, one pass), and k = 4
+    # runs as the columns of one state matrix, per run
+    from runoff_abm.model.influence import BoundedConfidence, fused_available
+
     eng = model.engine
+    st, prm = model.state, model.params
+    frozen = eng.pinned()
+    out["update_kernel"] = eng.kernel.kernel
+    kernels = {"numpy": BoundedConfidence.from_edges(e, "numpy")}
+    if fused_available():
+        kernels["numba"] = BoundedConfidence.from_edges(e, "numba")
+    k = 4
+    cols = (np.repeat(st.leaning[:, None], k, 1), np.repeat(frozen[:, None], k, 1),
+            np.repeat(st.propensity[:, None], k, 1))
+    rates = np.linspace(0.1, 0.4, k)
+    for name, kern in kernels.items():
+        def update(kern=kern):
+            kern.update(st.leaning, st.susceptibility, prm.confidence_bound, prm.influence_rate, frozen,
+                        st.propensity, prm.daily_turnout_decay, prm.social_turnout)
 
-    def update():
-        eng.influence()
-        eng.turnout_drift()
+        def columns(kern=kern):
+            kern.update_columns(cols[0], st.susceptibility, np.full(k, prm.confidence_bound), rates, cols[1],
+                                cols[2], np.full(k, prm.daily_turnout_decay), np.full(k, prm.social_turnout))
 
-    out["array_update_s"] = _best(update, max(repeats, 5))
+        update()
+        columns()  # compile
+        out[f"{name}_update_s"] = _best(update, max(repeats, 10))
+        out[f"{name}_columns_per_run_s"] = _best(columns, max(repeats, 5)) / k
+    out["array_update_s"] = out.get("numba_update_s", out["numpy_update_s"])
 
     if reference:
         from runoff_abm.model.engine import AgentEngine

@@ -12,7 +12,9 @@ One spec, a factorial over a parameter that shapes neither the population nor th
 
 and prints runs/s for each with its ratio to the ideal ``cores x single-run rate`` (the
 single-run rate measured here, in this process, uncached), plus calibration draws/s (a small
-ABC run at 10,000 members). Writes ``benchmarks/sweep-results.json``. Not a timed test: it
+ABC run at 10,000 members). Process start-up is measured apart, once: the worker pool's fork
+server (which imports the model once per process; every later pool forks from it) and the local
+Dask cluster (its workers import the model), which the timed Dask sweep then reuses. Writes ``benchmarks/sweep-results.json``. Not a timed test: it
 reports what it measures.
 """
 
@@ -67,13 +69,26 @@ def measure(runs: int, members: int, calibration_draws: int) -> dict:
     ideal = cores * single
     results: dict = {"cores": cores, "members": members, "runs": total, "single_run_rate": single,
                      "ideal_rate": ideal}
+    # process start-up, once per process and not per sweep: the fork server that imports the
+    # model (then every pool forks its workers from it), a local Dask cluster (reused here)
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        run_sweep(spec_for(4, 1000), str(Path(d) / "warm"), executor="processes", workers=cores, progress=False)
+        results["process_pool_start_s"] = time.perf_counter() - t
+    from runoff_abm.studies.sweep import connect_dask
+
+    t = time.perf_counter()
+    client, cluster = connect_dask(None, cores)
+    address = cluster.scheduler_address
+    client.close()
+    results["dask_cluster_start_s"] = time.perf_counter() - t
     modes = (("serial, uncached", {"executor": "serial", "reuse": False}),
              ("serial, cached", {"executor": "serial"}),
              ("serial, cached + batched x4", {"executor": "serial", "batch": 4}),
              ("processes, uncached", {"executor": "processes", "workers": cores, "reuse": False}),
              ("processes, cached", {"executor": "processes", "workers": cores}),
              ("processes, cached + batched x4", {"executor": "processes", "workers": cores, "batch": 4}),
-             ("dask local cluster, cached", {"executor": "dask", "local_cluster": cores}))
+             ("dask local cluster, cached", {"executor": "dask", "scheduler": address}))
     rows = []
     for name, kw in modes:
         with tempfile.TemporaryDirectory() as d:
@@ -84,6 +99,7 @@ def measure(runs: int, members: int, calibration_draws: int) -> dict:
         rows.append({"mode": name, "seconds": secs, "runs_per_s": rate, "vs_ideal": rate / ideal,
                      "vs_serial_uncached": rate / (rows[0]["runs_per_s"] if rows else rate)})
     results["modes"] = rows
+    cluster.close()
     if calibration_draws:
         try:
             results["calibration"] = calibration_rate(calibration_draws, 10_000, cores)
@@ -98,6 +114,8 @@ def table(res: dict) -> str:
              f"{res['single_run_rate']:.2f} runs/s in-process (uncached), ideal {res['ideal_rate']:.2f} runs/s "
              "(cores x single)",
              f"{'mode':<34}{'seconds':>9}{'runs/s':>9}{'vs ideal':>10}{'vs serial uncached':>20}"]
+    lines.insert(1, f"start-up, once per process: worker pool {res['process_pool_start_s']:.1f} s, local Dask "
+                    f"cluster {res['dask_cluster_start_s']:.1f} s (not in the rates below)")
     for r in res["modes"]:
         lines.append(f"{r['mode']:<34}{r['seconds']:>9.2f}{r['runs_per_s']:>9.2f}{r['vs_ideal']:>9.0%}"
                      f"{r['vs_serial_uncached']:>19.2f}x")
