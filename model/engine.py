@@ -21,7 +21,6 @@ class _Base:
         self.model = model
         st = model.state
         e = model.edges
-        self.rows = np.repeat(np.arange(e.n, dtype=np.int64), e.degree)
         self.act_ids = np.flatnonzero(st.camp >= 0)
         deg = e.degree[self.act_ids]
         self.act_src = np.repeat(np.arange(len(self.act_ids)), deg)

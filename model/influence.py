@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -178,7 +179,7 @@ def _compiled():
 class BoundedConfidence:
     """Bounded-confidence / DeGroot step over a fixed graph given as CSR arrays."""
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, kernel: str | None = None):
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, kernel: str | None = None, adjacency=None):
         n = len(indptr) - 1
         self.n = n
         kernel = kernel or os.environ.get("RUNOFF_KERNEL", "auto")
@@ -192,20 +193,45 @@ class BoundedConfidence:
         self.kernel = kernel
         self.indptr = np.asarray(indptr, dtype=np.int64)
         self.indices = np.asarray(indices, dtype=np.int64)
-        self.degree = np.diff(indptr)
-        self.rows = np.repeat(np.arange(n, dtype=np.int64), self.degree)
-        self.adj = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
-        self.near = sp.csr_matrix((np.ones(len(indices)), self.adj.indices, self.adj.indptr), shape=(n, n))
-        self.ones = np.ones(n)
-        # preallocated buffers: fresh 10^6-element temporaries each day cost page faults
-        self._xc = np.empty(len(indices))
-        self._xr = np.empty(len(indices))
+        self.degree = np.diff(self.indptr)
+        self._adjacency = adjacency
+
+    # the numpy path's arrays, made on first use (the fused kernel needs none of them)
+    @cached_property
+    def adj(self) -> sp.csr_matrix:
+        """The 0/1 adjacency as a float CSR matrix (shared by the runs on one graph)."""
+        if self._adjacency is not None:
+            return self._adjacency
+        return sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(self.n, self.n))
+
+    @cached_property
+    def near(self) -> sp.csr_matrix:
+        """The adjacency with this kernel's own weights (rewritten each step: within the bound)."""
+        return sp.csr_matrix((np.ones(len(self.indices)), self.adj.indices, self.adj.indptr), shape=(self.n, self.n))
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """The row of every tie end."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), self.degree)
+
+    @cached_property
+    def ones(self) -> np.ndarray:
+        """A vector of ones (neighbour counts by mat-vec)."""
+        return np.ones(self.n)
+
+    @cached_property
+    def _xc(self) -> np.ndarray:  # preallocated: fresh 10^6-element temporaries each day cost page faults
+        return np.empty(len(self.indices))
+
+    @cached_property
+    def _xr(self) -> np.ndarray:
+        return np.empty(len(self.indices))
 
     @classmethod
     def from_edges(cls, edges, kernel: str | None = None) -> BoundedConfidence:
         """From a :class:`runoff_abm.model.network.Edges` (``kernel``: see :data:`KERNELS`;
         default: the environment variable ``RUNOFF_KERNEL``, else ``auto``)."""
-        return cls(edges.indptr, edges.indices, kernel)
+        return cls(edges.indptr, edges.indices, kernel, adjacency=edges.adjacency())
 
     def neighbour_sum(self, v: np.ndarray) -> np.ndarray:
         """Sum of ``v`` over each node's neighbours (CSR order)."""

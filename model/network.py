@@ -48,6 +48,15 @@ class Edges:
     indptr: np.ndarray   # (n+1,)
     indices: np.ndarray  # (2E,) neighbours, ascending within each row
 
+    def adjacency(self) -> sp.csr_matrix:
+        """The 0/1 adjacency as a float CSR matrix, made once per graph and shared by the runs on it
+        (read-only: kernels that weight ties make their own data array)."""
+        adj = self.__dict__.get("_adjacency")
+        if adj is None:
+            adj = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(self.n, self.n))
+            object.__setattr__(self, "_adjacency", adj)
+        return adj
+
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays."""
