@@ -139,8 +139,8 @@ def _die_with_parent(parent: int) -> None:
     worker behind, and the multiprocessing resource tracker, whose pipe the workers held, then
     exits too. (PR_SET_PDEATHSIG fires when the *thread* that started the worker ends: the pool
     is created and drained in one thread, :func:`_processes`.) On Linux the workers' parent is
-    the multiprocessing fork server (:func:`_context`), which exits when the sweep's process
-    does: its workers follow by the same signal.
+    the multiprocessing fork server (:func:`_context`): a worker then also polls the sweep's
+    pid (once a second) and ends when it is gone; the server ends when its last client does.
     """
     import signal
 
@@ -155,7 +155,9 @@ def _die_with_parent(parent: int) -> None:
             armed = False
     if not _alive(parent):  # the sweep died before the signal was armed
         os._exit(1)
-    if not armed:
+    # a worker forked by the fork server has the server as its parent, and holds (as every
+    # client does) the pipe whose end tells the server to stop: so it watches the sweep too
+    if not armed or os.getppid() != parent:
         import threading
 
         def watch() -> None:
