@@ -61,10 +61,29 @@ def test_cached_sweep_gives_the_uncached_rows(uncached, tmp_path, executor):
     pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "c"))
 
 
-def test_cached_sweep_on_a_dask_cluster_gives_the_uncached_rows(uncached, tmp_path):
+@pytest.fixture(scope="module")
+def dask_address():
+    """One local Dask cluster (two worker processes) for this module's Dask sweeps."""
     pytest.importorskip("dask.distributed")
-    run_sweep(spec(), str(tmp_path / "d"), executor="dask", local_cluster=2, progress=False)
+    from runoff_abm.studies.sweep import connect_dask
+
+    client, cluster = connect_dask(None, 2)
+    client.close()
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_cached_and_batched_sweeps_on_dask_give_the_uncached_rows(uncached, tmp_path, dask_address, batch):
+    run_sweep(spec(), str(tmp_path / "d"), executor="dask", scheduler=dask_address, progress=False, batch=batch)
     pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "d"))
+
+
+def test_a_sweep_over_a_shaping_parameter_gives_single_run_rows(tmp_path):
+    shaped = spec(parameters={"mean_degree": [6, 12], "influence_rate": [0.1, 0.4]}, replicates=2, members=1200)
+    run_sweep(shaped, str(tmp_path / "u"), executor="serial", progress=False, reuse=False)
+    run_sweep(shaped, str(tmp_path / "c"), executor="serial", progress=False, batch=4)
+    pd.testing.assert_frame_equal(_rows(tmp_path / "u"), _rows(tmp_path / "c"))
 
 
 def test_chunks_hold_whole_replicate_groups():
@@ -104,12 +123,9 @@ def test_batched_sweep_gives_the_uncached_rows(uncached, tmp_path, monkeypatch, 
     pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "b"))
 
 
-def test_batched_sweep_on_processes_and_dask_gives_the_uncached_rows(uncached, tmp_path):
-    pytest.importorskip("dask.distributed")
+def test_batched_sweep_on_processes_gives_the_uncached_rows(uncached, tmp_path):
     run_sweep(spec(), str(tmp_path / "p"), executor="processes", workers=2, progress=False, batch=4)
     pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "p"))
-    run_sweep(spec(), str(tmp_path / "d"), executor="dask", local_cluster=2, progress=False, batch=4)
-    pd.testing.assert_frame_equal(uncached, _rows(tmp_path / "d"))
 
 
 @pytest.mark.parametrize("eps", [0.05, 0.2, 0.35, 1.0])
