@@ -90,23 +90,42 @@ class Edges:
         already contiguous and ascending in the sorted keys), so every row is ascending without
         another sort.
         """
-        u = np.asarray(u, dtype=np.int64)
-        v = np.asarray(v, dtype=np.int64)
+        u = np.array(u, dtype=np.int64)  # copies: the canonical form works in place
+        v = np.array(v, dtype=np.int64)
         kind = np.zeros(len(u), dtype=np.int64) if kind is None else np.asarray(kind, dtype=np.int64)
-        lo, hi = np.minimum(u, v), np.maximum(u, v)
-        keep = lo != hi
-        comp = (lo * n + hi) * 4 + kind
-        comp = comp[keep] if not keep.all() else comp
+        return cls._canonical(n, u, v, kind)
+
+    @classmethod
+    def _canonical(cls, n: int, u: np.ndarray, v: np.ndarray, kind: np.ndarray) -> Edges:
+        """:meth:`from_pairs` on int64 arrays it may overwrite (``build_edges``'s own): every
+        step after the key works in place or in ``u``'s and ``v``'s buffers (at 10^6 members a
+        fresh array of the ties is 44 MB, and first touching its pages costs more than the
+        arithmetic on it)."""
+        comp = np.minimum(u, v)
+        np.maximum(u, v, out=v)  # v: the higher end
+        keep = comp != v
+        comp *= n
+        comp += v
+        comp *= 4
+        comp += kind
+        if not keep.all():
+            comp = comp[keep]
         comp.sort()
-        keys = comp >> 2
-        first = np.empty(len(keys), dtype=bool)
+        m = len(comp)
+        keys = np.right_shift(comp, 2, out=u[:m])
+        first = np.empty(m, dtype=bool)
         first[:1] = True
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         if not first.all():
-            idx = np.flatnonzero(first)
-            keys, comp = keys[idx], comp[idx]
-        kinds = (comp & 3).astype(np.int8)
-        lo, hi = np.divmod(keys, n)
+            k = int(np.count_nonzero(first))
+            np.compress(first, comp, out=v[:k])
+            np.compress(first, keys, out=comp[:k])
+            kinds = np.bitwise_and(v[:k], 3, out=v[:k]).astype(np.int8)
+            keys = comp[:k]
+        else:
+            k = m
+            kinds = np.bitwise_and(comp, 3, out=comp).astype(np.int8)
+        lo, hi = np.divmod(keys, n, out=(u[:k], v[:k]))
         return cls(n=n, u=lo, v=hi, kind=kinds, **_csr(n, lo, hi))
 
 
@@ -229,7 +248,7 @@ def build_edges(sector: np.ndarray, r1: np.ndarray, camp: np.ndarray, params: Pa
         us.append(c_src)
         vs.append(np.where(rng.random(len(c_src)) < 0.5, own, anyone))
         ks.append(np.full(len(c_src), 2, dtype=np.int8))
-    return Edges.from_pairs(n, np.concatenate(us), np.concatenate(vs), np.concatenate(ks))
+    return Edges._canonical(n, np.concatenate(us), np.concatenate(vs), np.concatenate(ks).astype(np.int64))
 
 
 def to_networkx(edges: Edges, sector_names, sector: np.ndarray, r1: np.ndarray, camp: np.ndarray,
