@@ -89,10 +89,11 @@ def shape_group(spec: SweepSpec, task: Task) -> tuple:
     return (task.seed, tuple((k, task.params[k]) for k in sorted(task.params) if k in SHAPING))
 
 
-def grouped_chunks(spec: SweepSpec, tasks: list[Task], size: int) -> list[list[Task]]:
-    """Chunks of about ``size`` runs made of whole :func:`shape_group` groups where possible
-    (a group larger than ``size`` is split), so that a worker builds each population and graph
-    once per chunk. Without common random numbers every run has its own seed: plain chunks."""
+def grouped_chunks(spec: SweepSpec, tasks: list[Task], size: int, exact: bool = False) -> list[list[Task]]:
+    """Chunks of about ``size`` runs made of whole :func:`shape_group` groups (a group of more
+    than ``max(size, 50)`` runs is split), so that a worker builds each population and graph
+    once; with ``exact`` (a chunk size the user asked for) no chunk exceeds ``size``. Without
+    common random numbers every run has its own seed: plain chunks."""
     if not spec.common_random_numbers or spec.run_function is not None:
         return _chunks(tasks, size)
     groups: dict[tuple, list[Task]] = {}
@@ -101,8 +102,9 @@ def grouped_chunks(spec: SweepSpec, tasks: list[Task], size: int) -> list[list[T
     chunks: list[list[Task]] = []
     cur: list[Task] = []
     for g in groups.values():
-        for i in range(0, len(g), size):
-            part = g[i:i + size]
+        step = size if exact or len(g) > max(size, 50) else len(g)  # a group in one chunk: built once
+        for i in range(0, len(g), step):
+            part = g[i:i + step]
             if cur and len(cur) + len(part) > size:
                 chunks.append(cur)
                 cur = []
@@ -200,8 +202,11 @@ def _context():
     import multiprocessing as mp
 
     if sys.platform.startswith("linux") and "forkserver" in mp.get_all_start_methods():
+        import importlib.util
+
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        # numba too, when the fused kernel will use it (its import is most of a worker's start)
+        ctx.set_forkserver_preload(_PRELOAD + (["numba"] if importlib.util.find_spec("numba") else []))
         return ctx
     return mp.get_context("spawn")
 
@@ -308,7 +313,7 @@ def iter_rows(spec: SweepSpec, tasks: list[Task], *, executor: str = "processes"
     else:
         workers = 1
     size = chunk or (max(1, min(50, math.ceil(len(tasks) / (4 * workers)))) if tasks else 1)
-    chunks = grouped_chunks(spec, tasks, size) if reuse else _chunks(tasks, size)
+    chunks = grouped_chunks(spec, tasks, size, exact=chunk is not None) if reuse else _chunks(tasks, size)
     try:
         if executor == "serial":
             yield from _serial(spec, chunks, reuse, batch)

@@ -88,9 +88,9 @@ def test_a_sweep_over_a_shaping_parameter_gives_single_run_rows(tmp_path):
 
 def test_chunks_hold_whole_replicate_groups():
     tasks = plan_tasks(spec())
-    chunks = grouped_chunks(spec(), tasks, 4)
+    chunks = grouped_chunks(spec(), tasks, 3)
     assert sorted((t.point, t.replicate) for c in chunks for t in c) == sorted((t.point, t.replicate) for t in tasks)
-    assert all(len({t.seed for t in c}) == 1 for c in chunks)  # 4 points per seed, chunks of 4
+    assert all(len({t.seed for t in c}) == 1 and len(c) == 4 for c in chunks)  # a seed's 4 points together
 
 
 def test_a_cache_builds_once_per_seed_and_shaping_values():
