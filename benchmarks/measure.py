@@ -31,46 +31,73 @@ def measure(members: int, reference: bool, repeats: int, scenario: str = "labor-
 
     out: dict = {"members": members, "scenario": scenario}
 
-    # whole runoff, end to end: scenario load, graph, agents, the days, the election
+    # whole runoff, end to end: scenario load, population, graph, agents, the days, the election,
+    # the result; each phase timed inside the same runs (RunoffModel.phase_times)
+    runs = []
+
     def whole():
-        m = RunoffModel(scenario=load_scenario(scenario), seed=1, members=members)
+        t = time.perf_counter()
+        scn = load_scenario(scenario)
+        load = time.perf_counter() - t
+        m = RunoffModel(scenario=scn, seed=1, members=members)
         m.run()
         m.release()
+        runs.append({"load": load, **m.phase_times})
 
     out["full_runoff_s"] = _best(whole, repeats)
+    phases = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+    out["phases_s"] = phases
+    day_keys = [k for k in phases if k.startswith("day.")]
+    out["load_s"] = phases["load"]
+    out["population_s"] = phases["population"]
+    out["graph_s"] = phases["graph"]
+    out["build_s"] = sum(phases[k] for k in ("setup", "population", "graph", "agents", "engine"))
+    out["day_s"] = float(np.median([phases[k] for k in day_keys]))
+    out["days"] = len(day_keys)
+    out["election_s"] = phases["election"]
+    out["result_s"] = phases["result"]
 
-    # where the time goes: build phases, then each day
-    t = time.perf_counter()
     scn = load_scenario(scenario)
-    out["load_s"] = time.perf_counter() - t
-    t = time.perf_counter()
     model = RunoffModel(scenario=scn, seed=1, members=members)
-    out["build_s"] = time.perf_counter() - t
     out["edges"] = int(len(model.edges.u))
-    days = []
     while model.day < model.election_day - 1:
-        t = time.perf_counter()
         model.step()
-        days.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    model.step()
-    out["election_s"] = time.perf_counter() - t
-    out["day_s"] = float(np.median(days))
-    out["days"] = len(days)
 
     # the physical floor: one CSR mat-vec over the same graph
     e = model.edges
     a = sp.csr_matrix((np.ones(len(e.indices)), e.indices, e.indptr), shape=(e.n, e.n))
     x = model.state.leaning.copy()
     out["matvec_s"] = _best(lambda: a @ x, max(repeats, 20))
-    # the array engine's daily member update alone (influence + turnout drift), same graph
+    # the array engine's daily member update alone (influence + turnout drift), same graph: the
+    # numpy path (two steps, scipy mat-vecs) and the fused kernel (numba, one pass), and k = 4
+    # runs as the columns of one state matrix, per run
+    from runoff_abm.model.influence import BoundedConfidence, fused_available
+
     eng = model.engine
+    st, prm = model.state, model.params
+    frozen = eng.pinned()
+    out["update_kernel"] = eng.kernel.kernel
+    kernels = {"numpy": BoundedConfidence.from_edges(e, "numpy")}
+    if fused_available():
+        kernels["numba"] = BoundedConfidence.from_edges(e, "numba")
+    k = 4
+    cols = (np.repeat(st.leaning[:, None], k, 1), np.repeat(frozen[:, None], k, 1),
+            np.repeat(st.propensity[:, None], k, 1))
+    rates = np.linspace(0.1, 0.4, k)
+    for name, kern in kernels.items():
+        def update(kern=kern):
+            kern.update(st.leaning, st.susceptibility, prm.confidence_bound, prm.influence_rate, frozen,
+                        st.propensity, prm.daily_turnout_decay, prm.social_turnout)
 
-    def update():
-        eng.influence()
-        eng.turnout_drift()
+        def columns(kern=kern):
+            kern.update_columns(cols[0], st.susceptibility, np.full(k, prm.confidence_bound), rates, cols[1],
+                                cols[2], np.full(k, prm.daily_turnout_decay), np.full(k, prm.social_turnout))
 
-    out["array_update_s"] = _best(update, max(repeats, 5))
+        update()
+        columns()  # compile
+        out[f"{name}_update_s"] = _best(update, max(repeats, 10))
+        out[f"{name}_columns_per_run_s"] = _best(columns, max(repeats, 5)) / k
+    out["array_update_s"] = out.get("numba_update_s", out["numpy_update_s"])
 
     if reference:
         from runoff_abm.model.engine import AgentEngine

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from runoff_abm.model.result import RunResult
-from runoff_abm.model.runoff import RunoffModel
+from runoff_abm.model.runoff import Prototypes, RunoffModel
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario
 
 
 def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None, members: int | None = None,
         engine: str = "array", rules: dict[str, Any] | None = None, trust_rules: bool = False,
-        **params: Any) -> RunResult:
+        prototypes: Prototypes | None = None, **params: Any) -> RunResult:
     """Build a :class:`RunoffModel`, run it to election day, release it, return the result.
 
     Args:
@@ -22,10 +22,13 @@ def run(scenario: Scenario | str = DEFAULT_SCENARIO, *, seed: int | None = None,
         rules: plug-in election-day rules (see :mod:`runoff_abm.model.rules`): functions, or
             ``file.py:function`` relative to the working directory.
         trust_rules: also run the scenario file's own ``[rules]`` (``docs/security.md``).
+        prototypes: a cache of populations and graphs shared by runs that differ only in
+            parameters shaping neither (:class:`runoff_abm.model.runoff.Prototypes`; sweeps use
+            one); the result is the same with or without it.
         **params: parameter overrides by name.
     """
     model = RunoffModel(scenario=scenario, seed=seed, members=members, engine=engine, rules=rules,
-                        trust_rules=trust_rules, **params)
+                        trust_rules=trust_rules, prototypes=prototypes, **params)
     try:
         result = model.run()
         result.overrides = dict(params)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ArrayEngine", "AgentEngine", "ENGINES"]
+__all__ = ["ArrayEngine", "AgentEngine", "ENGINES", "update_together"]
 
 
 class _Base:
@@ -21,7 +21,6 @@ class _Base:
         self.model = model
         st = model.state
         e = model.edges
-        self.rows = np.repeat(np.arange(e.n, dtype=np.int64), e.degree)
         self.act_ids = np.flatnonzero(st.camp >= 0)
         deg = e.degree[self.act_ids]
         self.act_src = np.repeat(np.arange(len(self.act_ids)), deg)
@@ -52,6 +51,11 @@ class _Base:
         prob[active] = 1 - (1 - p[active]) * (1 - cap[st.bloc[active]])
         return prob
 
+    def member_update(self) -> None:
+        """The day's member update: social influence, then turnout drift (both synchronous)."""
+        self.influence()
+        self.turnout_drift()
+
     def active_bloc(self) -> np.ndarray:
         """Members of a bloc whose contractor currently instructs for a finalist."""
         return self.model.contractor_array("instruction")[self.model.state.bloc] >= 0
@@ -72,7 +76,16 @@ class ArrayEngine(_Base):
 
         self.kernel = BoundedConfidence.from_edges(model.edges)
 
+    def member_update(self) -> None:
+        """Influence and turnout drift in one call of the kernel (one fused pass over the ties
+        with numba; :meth:`influence` then :meth:`turnout_drift` in numpy otherwise)."""
+        st, p = self.model.state, self.model.params
+        st.leaning, st.propensity = self.kernel.update(
+            st.leaning, st.susceptibility, p.confidence_bound, p.influence_rate, self.pinned(), st.propensity,
+            p.daily_turnout_decay, p.social_turnout)
+
     def canvass(self, u: np.ndarray) -> None:
+        """Activists contact neighbours (draws ``u``, one per activist tie): turnout and leaning move."""
         m = self.model
         st, p = m.state, m.params
         n = len(st.leaning)
@@ -92,6 +105,7 @@ class ArrayEngine(_Base):
         st.leaning[ids] = x + np.minimum(1.0, p.canvass_pull * st.susceptibility[ids] * k) * (ma[free] / k - x)
 
     def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
+        """Orphaned activists over the threshold join a finalist's camp: (activist, camp) pairs."""
         m = self.model
         st, p = m.state, m.params
         camp = st.camp
@@ -109,6 +123,7 @@ class ArrayEngine(_Base):
         return [(int(self.act_ids[k]), int(m.finalist_index[side[k]])) for k in np.flatnonzero(go)]
 
     def endorse_members(self, ids: np.ndarray, strength: float, side: int) -> None:
+        """Members ``ids`` receive an endorsement of ``strength`` for finalist ``side``."""
         m = self.model
         st, p = m.state, m.params
         target = 1.0 if side == 0 else 0.0
@@ -119,15 +134,18 @@ class ArrayEngine(_Base):
         st.propensity[ids] = prop + strength * p.endorsement_mobilisation * (prop * (1 - prop))
 
     def cool_members(self, ids: np.ndarray, loss: float) -> None:
+        """Members ``ids`` lose a share ``loss`` of their propensity."""
         st = self.model.state
         st.propensity[ids] = st.propensity[ids] * (1 - loss)
 
     def influence(self) -> None:
+        """Bounded-confidence social influence (synchronous)."""
         st, p = self.model.state, self.model.params
         st.leaning = self.kernel.step(st.leaning, st.susceptibility, p.confidence_bound, p.influence_rate,
                                       frozen=self.pinned())
 
     def turnout_drift(self) -> None:
+        """Propensities drift toward the neighbours' mean, then decay (synchronous)."""
         m = self.model
         st, p = m.state, m.params
         prop = st.propensity
@@ -140,6 +158,7 @@ class ArrayEngine(_Base):
 
     def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
                  choice: np.ndarray | None = None) -> np.ndarray:
+        """Election day: every member's vote (-1 abstained, 0 finalist A, 1 finalist B)."""
         m = self.model
         st = m.state
         prob = self.turnout_probability() if turnout is None else turnout
@@ -160,6 +179,7 @@ class AgentEngine(_Base):
     name = "agents"
 
     def canvass(self, u: np.ndarray) -> None:
+        """Each activist canvasses, then each contacted member absorbs its contacts."""
         m = self.model
         n = len(m.state.leaning)
         contacts = [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)]
@@ -169,6 +189,7 @@ class AgentEngine(_Base):
             m.member(int(i)).absorb_canvass(int(contacts[0][i]), int(contacts[1][i]))
 
     def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
+        """Each orphaned activist considers switching camps (from the day's snapshot)."""
         m = self.model
         snapshot = m.state.camp.copy()
         out = []
@@ -179,14 +200,17 @@ class AgentEngine(_Base):
         return out
 
     def endorse_members(self, ids: np.ndarray, strength: float, side: int) -> None:
+        """Each member of ``ids`` receives the endorsement."""
         for i in ids:
             self.model.member(int(i)).receive_endorsement(strength, side == 0)
 
     def cool_members(self, ids: np.ndarray, loss: float) -> None:
+        """Each member of ``ids`` loses its cue."""
         for i in ids:
             self.model.member(int(i)).lose_cue(loss)
 
     def influence(self) -> None:
+        """Each member's influence target from the snapshot, then all apply."""
         m = self.model
         snapshot = m.state.leaning.copy()
         eps, rate = m.params.confidence_bound, m.params.influence_rate
@@ -194,6 +218,7 @@ class AgentEngine(_Base):
         m.state.leaning = np.array(new, dtype=np.float64)
 
     def turnout_drift(self) -> None:
+        """Each member's turnout target from the snapshot, then all apply."""
         m = self.model
         snapshot = m.state.propensity.copy()
         decay, social = m.params.daily_turnout_decay, m.params.social_turnout
@@ -202,6 +227,7 @@ class AgentEngine(_Base):
 
     def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
                  choice: np.ndarray | None = None) -> np.ndarray:
+        """Each member votes, one at a time."""
         m = self.model
         return np.array([m.member(i).vote(float(u[0][i]), float(u[1][i]), float(u[2][i]),
                                           None if turnout is None else float(turnout[i]),
@@ -210,3 +236,37 @@ class AgentEngine(_Base):
 
 
 ENGINES = {"array": ArrayEngine, "agents": AgentEngine}
+
+
+def update_together(engines: list) -> None:
+    """The member update of several models' engines: array engines on one graph (the same
+    ``Edges`` object) with equal susceptibilities as the columns of one state matrix
+    (:meth:`runoff_abm.model.influence.BoundedConfidence.update_columns`), each column
+    bit-identical to its own :meth:`ArrayEngine.member_update`; any other engine alone."""
+    groups: dict[int, list] = {}
+    for e in engines:
+        if isinstance(e, ArrayEngine):
+            groups.setdefault(id(e.model.edges), []).append(e)
+        else:
+            e.member_update()
+    for group in groups.values():
+        first = group[0]
+        s = first.model.state.susceptibility
+        same = [e for e in group if e is first or np.array_equal(e.model.state.susceptibility, s)]
+        for e in group:
+            if not any(e is x for x in same):
+                e.member_update()
+        if len(same) == 1:
+            first.member_update()
+            continue
+        states = [e.model.state for e in same]
+        params = [e.model.params for e in same]
+        x = np.column_stack([st.leaning for st in states])
+        p = np.column_stack([st.propensity for st in states])
+        frozen = np.column_stack([e.pinned() for e in same])
+        new_x, new_p = first.kernel.update_columns(
+            x, s, np.array([q.confidence_bound for q in params]), np.array([q.influence_rate for q in params]), frozen,
+            p, np.array([q.daily_turnout_decay for q in params]), np.array([q.social_turnout for q in params]))
+        for c, st in enumerate(states):
+            st.leaning = np.ascontiguousarray(new_x[:, c])
+            st.propensity = np.ascontiguousarray(new_p[:, c])

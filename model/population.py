@@ -9,7 +9,7 @@ remainder when the model runs on fewer (or more) members than the roll.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -163,6 +163,16 @@ class Population:
     station_sector: np.ndarray | None = None  # (T,) sector of each station
     visibility: np.ndarray | None = None     # float64 (n,): own bloc's share of own station (0 if no bloc)
 
+    def copy(self) -> Population:
+        """A copy whose arrays are fresh (a model changes its members' arrays as it runs)."""
+        return Population(**{f.name: (v.copy() if isinstance(v := getattr(self, f.name), np.ndarray) else v)
+                             for f in fields(self)})
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(v.nbytes for f in fields(self) if isinstance(v := getattr(self, f.name), np.ndarray))
+
 
 def sector_stations(scn: Scenario, sizes: np.ndarray) -> np.ndarray:
     """Polling stations per sector.
@@ -251,8 +261,12 @@ def bloc_visibility(station: np.ndarray, bloc: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     sizes = np.bincount(station)
     key = station.astype(np.int64) * (int(bloc.max(initial=-1)) + 2) + (bloc.astype(np.int64) + 1)
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return np.where(bloc >= 0, counts[inverse.reshape(-1)] / sizes[station], 0.0)
+    if int(key.max()) < 4 * len(key) + 1024:  # the usual case: count (station, bloc) pairs directly
+        counts = np.bincount(key)[key]
+    else:
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        counts = counts[inverse.reshape(-1)]
+    return np.where(bloc >= 0, counts / sizes[station], 0.0)
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, conc: float) -> np.ndarray:

@@ -12,6 +12,8 @@ their array form in :mod:`runoff_abm.model.engine` (default engine), which give 
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +28,14 @@ from runoff_abm.model.errors import InputError
 from runoff_abm.model.events import ActivistsDefect
 from runoff_abm.model.inputs import parse_members
 from runoff_abm.model.network import Edges, build_edges, to_networkx
-from runoff_abm.model.params import Params
-from runoff_abm.model.population import bloc_visibility, build_population, largest_remainder
+from runoff_abm.model.params import PARAM_SPECS, Params
+from runoff_abm.model.population import Population, bloc_visibility, build_population, largest_remainder
 from runoff_abm.model.result import RunResult
 from runoff_abm.model.rng import Streams, resolve_seed
 from runoff_abm.model.rules import evaluate, resolve_rules
 from runoff_abm.model.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
-__all__ = ["RunoffModel", "MemberState", "describe_decision"]
+__all__ = ["RunoffModel", "MemberState", "Prototypes", "SHAPING", "describe_decision", "run_together"]
 
 
 def describe_decision(d: dict[str, Any]) -> str:
@@ -62,6 +64,65 @@ def _release_mesa_registry(model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+#: The parameters that shape a run's population or graph (``ParamSpec.shapes``, declared in
+#: :mod:`runoff_abm.model.params`): runs that agree on them, the scenario's roll and the seed
+#: start from the same population and graph.
+SHAPING: tuple[str, ...] = tuple(s.name for s in PARAM_SPECS if s.shapes)
+
+
+def shape_key(scn: Scenario, members: int, seed: int, params: Params) -> tuple:
+    """What a run's initial population and graph depend on, and nothing else: the scenario's
+    roll, round 1, sectors, contractors and stations (not its events or parameters table), the
+    member count, the master seed and the values of the :data:`SHAPING` parameters."""
+    structure = repr((scn.roll, scn.blank, scn.finalists, scn.candidates, scn.sectors, scn.contractors,
+                      scn.stations))
+    return (structure, int(members), int(seed), tuple(getattr(params, k) for k in SHAPING))
+
+
+class Prototypes:
+    """Populations and graphs built once and reused by runs with the same :func:`shape_key`.
+
+    A sweep's design points with common random numbers share each replicate's seed; when they
+    differ only in parameters that shape neither the population nor the graph, every point of a
+    replicate starts from the same members and ties. A model given this cache takes a fresh
+    copy of the population's arrays (it changes them as it runs) and shares the graph (made
+    read-only). Results are identical to building afresh: the same draws from the same streams.
+    Least recently used entries are dropped beyond ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int = 512 * 2**20):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple, tuple[Population, Edges]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> tuple[Population, Edges] | None:
+        """The (population, graph) stored under ``key`` (the population is not copied), or None."""
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return item
+
+    def put(self, key: tuple, population: Population, edges: Edges) -> None:
+        """Store a pristine population and a graph under ``key``."""
+        self._items[key] = (population, edges.freeze())
+        self._items.move_to_end(key)
+        while len(self._items) > 1 and self.nbytes > self.max_bytes:
+            self._items.popitem(last=False)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the stored arrays."""
+        return sum(p.nbytes + e.nbytes for p, e in self._items.values())
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._items.clear()
 
 
 @dataclass
@@ -99,6 +160,9 @@ class RunoffModel(mesa.Model):
         trust_rules: run the scenario file's own ``[rules]`` (code named by the file). Off by
             default: a scenario whose rules would run is refused with a message saying how to
             opt in (``docs/security.md``). Functions given in ``rules`` always run.
+        prototypes: a :class:`Prototypes` cache: the population and graph are taken from it when
+            a run with the same :func:`shape_key` built them, and stored in it otherwise (ignored
+            when ``graph`` is given). Results are identical with or without it.
         **overrides: parameter overrides by name, applied last (e.g. ``influence_rate=0.2``).
     """
 
@@ -110,7 +174,11 @@ class RunoffModel(mesa.Model):
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
                  members: int | None = None, params: Params | dict[str, Any] | None = None,
                  engine: str = "array", graph=None, rules: dict[str, Any] | None = None, trust_rules: bool = False,
-                 **overrides: Any):
+                 prototypes: Prototypes | None = None, **overrides: Any):
+        t0 = time.perf_counter()
+        #: wall-clock seconds of each phase of this run (population, graph, agents, engine, day.<d>,
+        #: election, result): what ``make bench`` reports; a few clock reads, no effect on results
+        self.phase_times: dict[str, float] = {}
         seed = resolve_seed(seed)
         super().__init__(rng=seed)  # Mesa's own rng/random: seeded, unused by the model's rules
         self.seed = seed
@@ -142,21 +210,37 @@ class RunoffModel(mesa.Model):
         self.event_log: list[tuple[int, str]] = []
 
         # population and graph
-        pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
+        t1 = time.perf_counter()
+        self.phase_times["setup"] = t1 - t0
+        cache = prototypes if graph is None else None
+        key = shape_key(scn, self.n, seed, self.params) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            pop = hit[0].copy()
+        else:
+            pop = build_population(scn, self.n, self.params, self.streams.get("init"), self.streams.get("stations"))
+        t2 = time.perf_counter()
+        self.phase_times["population"] = t2 - t1
         self.state = MemberState(r1=pop.r1, sector=pop.sector, bloc=pop.bloc, camp=pop.camp,
                                  leaning=pop.leaning, propensity=pop.propensity,
                                  susceptibility=pop.susceptibility,
                                  vote=np.full(self.n, -1, dtype=np.int8), station=pop.station,
                                  visibility=pop.visibility, compliance=np.zeros(self.n))
         self.population = pop
-        if graph is None:
-            self.edges: Edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+        if hit is not None:
+            self.edges: Edges = hit[1]
+        elif graph is None:
+            self.edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
+            if cache is not None:
+                cache.put(key, pop.copy(), self.edges)
         else:
             if set(graph.nodes) != set(range(self.n)):
                 raise ValueError(f"graph: its nodes must be exactly 0..{self.n - 1} (one per member)")
             pairs = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
             self.edges = Edges.from_pairs(self.n, pairs[:, 0], pairs[:, 1])
         self._graph = None
+        t3 = time.perf_counter()
+        self.phase_times["graph"] = t3 - t2
 
         # agents
         self.decisions: list[dict[str, Any]] = []
@@ -184,6 +268,10 @@ class RunoffModel(mesa.Model):
             if side >= 0:
                 self.state.leaning[a] = 1.0 if side == 0 else 0.0
 
+        t4 = time.perf_counter()
+        self.phase_times["agents"] = t4 - t3
+        self._together = False  # stepped by run_together (member update deferred to it)
+        self._held: float | None = None
         self.engine = ENGINES[engine](self)
         self._defections: dict[int, dict] = {}
         self.result: RunResult | None = None
@@ -198,6 +286,7 @@ class RunoffModel(mesa.Model):
             "contractors_b": reporters.contractors_b,
         })
         self.collect()
+        self.phase_times["engine"] = time.perf_counter() - t4
 
     # ------------------------------------------------------------------ accessors
     def member(self, i: int) -> Member:
@@ -222,6 +311,7 @@ class RunoffModel(mesa.Model):
 
     @property
     def agents_by_type(self):
+        """Agents by type (Mesa's), members included (materialising them if needed)."""
         self.members  # noqa: B018
         return super().agents_by_type
 
@@ -262,6 +352,7 @@ class RunoffModel(mesa.Model):
             self.state.leaning[member] = 1.0 if side == 0 else 0.0
 
     def log(self, text: str) -> None:
+        """Append ``text`` to today's event log."""
         self.event_log.append((self.day, text))
 
     def record_decision(self, decision: dict[str, Any]) -> None:
@@ -274,15 +365,26 @@ class RunoffModel(mesa.Model):
         """Advance one day: a campaign day before election day, the vote on election day."""
         if not self.running:
             return
+        t = time.perf_counter()
         self.day += 1
         if self.day < self.election_day:
             self.campaign_day()
+            if self._together:  # run_together does the member update of all its models, then closes the day
+                self._held = t
+                return
         else:
             self.election()
             self.running = False
+        self._close_day(t)
+
+    def _close_day(self, t: float) -> None:
+        """The end of a day begun at ``t``: collect the reporters; after the vote, the result."""
         self.collect()
+        t1 = time.perf_counter()
+        self.phase_times["election" if not self.running else f"day.{self.day}"] = t1 - t
         if not self.running:
             self.result = RunResult.from_model(self)
+            self.phase_times["result"] = time.perf_counter() - t1
 
     def collect(self) -> None:
         """Record today's reporters: the projection is computed once and shared by them."""
@@ -317,8 +419,8 @@ class RunoffModel(mesa.Model):
         if switches:
             self.log(f"{len(switches)} orphaned activists join a finalist's camp (contagion)")
         self.engine.canvass(u_canvass)
-        self.engine.influence()
-        self.engine.turnout_drift()
+        if not self._together:
+            self.engine.member_update()
 
     def election(self) -> None:
         """Election day: every member turns out or not, then votes (blocs with compliance)."""
@@ -491,3 +593,36 @@ class RunoffModel(mesa.Model):
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def run_together(models: list[RunoffModel]) -> list[RunResult]:
+    """Run ``models`` to election day side by side, their member updates as columns of one state.
+
+    Each day every model does its own events, decisions, contagion and canvassing (its own draws
+    and state); then the models that share a graph (the same :class:`Edges` object, as runs
+    made from one :class:`Prototypes` entry do) and their members' susceptibilities have their
+    influence and turnout drift done together by the array engine's
+    :meth:`~runoff_abm.model.influence.BoundedConfidence.update_columns`: one pass over the ties
+    for all (numba), or one sparse mat-mat product for the propensities (numpy). Each model's
+    result is bit-identical to running it alone (tests/test_speed.py). Others update alone.
+    """
+    from runoff_abm.model.engine import update_together
+
+    for m in models:
+        m._together = True
+    try:
+        while True:
+            live = [m for m in models if m.running]
+            if not live:
+                break
+            for m in live:
+                m.step()
+            held = [m for m in live if m._held is not None]
+            update_together([m.engine for m in held])
+            for m in held:
+                t, m._held = m._held, None
+                m._close_day(t)
+    finally:
+        for m in models:
+            m._together = False
+    return [m.result for m in models]  # type: ignore[misc]  # every model has voted
