@@ -17,6 +17,8 @@ __all__ = ["ArrayEngine", "AgentEngine", "ENGINES", "update_together"]
 
 
 class _Base:
+    """What both engines share: the model's arrays, activist ties, turnout probability."""
+
     def __init__(self, model):
         self.model = model
         st = model.state
@@ -59,6 +61,36 @@ class _Base:
     def active_bloc(self) -> np.ndarray:
         """Members of a bloc whose contractor currently instructs for a finalist."""
         return self.model.contractor_array("instruction")[self.model.state.bloc] >= 0
+
+    # The steps each engine implements (the two engines agree to the bit on all of them).
+    def canvass(self, u: np.ndarray) -> None:
+        """Activists canvass their ties (``u``: one uniform per activist tie)."""
+        raise NotImplementedError
+
+    def contagion(self, u: np.ndarray) -> list[tuple[int, int]]:
+        """Orphaned activists' camp switches (``u``: two uniforms per activist); returns (activist, camp)."""
+        raise NotImplementedError
+
+    def endorse_members(self, ids: np.ndarray, strength: float, side: int) -> None:
+        """Members ``ids`` move toward finalist ``side`` as under an endorsement of ``strength``."""
+        raise NotImplementedError
+
+    def cool_members(self, ids: np.ndarray, loss: float) -> None:
+        """Members ``ids`` lose ``loss`` of their turnout propensity."""
+        raise NotImplementedError
+
+    def influence(self) -> None:
+        """One synchronous round of bounded-confidence social influence on the leanings."""
+        raise NotImplementedError
+
+    def turnout_drift(self) -> None:
+        """One day of turnout drift (decay plus social pull toward neighbours' propensity)."""
+        raise NotImplementedError
+
+    def election(self, u: np.ndarray, turnout: np.ndarray | None = None,
+                 choice: np.ndarray | None = None) -> np.ndarray:
+        """Election day: every member's vote (-1 abstained, 0 finalist A, 1 finalist B)."""
+        raise NotImplementedError
 
 
 class ArrayEngine(_Base):

@@ -258,7 +258,7 @@ class BoundedConfidence:
         np.copyto(new, x, where=keep)
         return new
 
-    def drift(self, p: np.ndarray, decay: float, social: float) -> np.ndarray:
+    def drift(self, p: np.ndarray, decay: float | np.ndarray, social: float | np.ndarray) -> np.ndarray:
         """The turnout drift (numpy): each propensity pulled toward its neighbours' mean, scaled
         by ``4 p (1 - p)``, then the daily decay (:meth:`runoff_abm.agents.Member.turnout_target`)."""
         tot = self.adj @ p
@@ -318,6 +318,6 @@ class BoundedConfidence:
                 new = xs + rate[degroot] * s[:, None] * (tot / cnt - xs)
             np.copyto(new, xs, where=keep)
             new_x[:, degroot] = new
-        for c in np.flatnonzero(eps < 1.0):
+        for c in np.flatnonzero(eps < 1.0).tolist():
             new_x[:, c] = self.step(np.ascontiguousarray(x[:, c]), s, eps[c], rate[c], frozen=frozen[:, c])
         return new_x, new_p

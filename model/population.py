@@ -155,9 +155,6 @@ class Population:
     leaning: np.ndarray       # float64 (n,): probability of voting for finalist A
     propensity: np.ndarray    # float64 (n,): own turnout propensity
     susceptibility: np.ndarray  # float64 (n,)
-    sector_sizes: np.ndarray
-    bloc_sizes: np.ndarray    # (C,) scaled bloc sizes actually filled
-    activists: np.ndarray     # (K_cand,) scaled activist counts actually filled
     station: np.ndarray | None = None        # int32 (n,): polling station (global index)
     station_sizes: np.ndarray | None = None  # (T,) members per station
     station_sector: np.ndarray | None = None  # (T,) sector of each station
@@ -295,7 +292,7 @@ def build_population(scn: Scenario, members: int, params: Params,
     # who is where: each sector's slice of ids gets its table row, shuffled
     # int16 codes (the loader's limits keep categories and sectors far below 2**15); int32 beyond
     code = np.int16 if max(ncand + 2, len(sizes)) < np.iinfo(np.int16).max else np.int32
-    r1 = np.empty(members, dtype=code)
+    r1: np.ndarray = np.empty(members, dtype=code)
     sector = np.repeat(np.arange(len(sizes), dtype=code), sizes)
     start = 0
     for i, size in enumerate(sizes):
@@ -307,7 +304,6 @@ def build_population(scn: Scenario, members: int, params: Params,
     bloc = np.full(members, -1, dtype=np.int32)
     names = [c.name for c in scn.candidates]
     sec_names = [s.name for s in scn.sectors]
-    bloc_sizes = np.zeros(len(scn.contractors), dtype=np.int64)
     for c, spec in enumerate(scn.contractors):
         want = scale_int(spec.bloc, members, scn.roll)
         patron = names.index(spec.patron)
@@ -321,22 +317,19 @@ def build_population(scn: Scenario, members: int, params: Params,
             rest = np.setdiff1d(np.flatnonzero(pool), chosen)
             chosen = np.concatenate([chosen, rng.permutation(rest)[: want - len(chosen)]])
         bloc[chosen] = c
-        bloc_sizes[c] = len(chosen)
 
     # activists: round-1 voters of their candidate, outside blocs where possible
     camp = np.full(members, -1, dtype=code)
-    act_counts = np.zeros(ncand, dtype=np.int64)
-    for k, spec in enumerate(scn.candidates):
-        want = scale_int(spec.activists, members, scn.roll)
+    for k, cand in enumerate(scn.candidates):
+        want = scale_int(cand.activists, members, scn.roll)
         if want == 0:
             continue
         free = np.flatnonzero((r1 == k) & (bloc < 0))
-        chosen = rng.permutation(free)[:want]
-        if len(chosen) < want:
+        picked = rng.permutation(free)[:want]
+        if len(picked) < want:
             rest = np.flatnonzero((r1 == k) & (bloc >= 0))
-            chosen = np.concatenate([chosen, rng.permutation(rest)[: want - len(chosen)]])
-        camp[chosen] = k
-        act_counts[k] = len(chosen)
+            picked = np.concatenate([picked, rng.permutation(rest)[: want - len(picked)]])
+        camp[picked] = k
 
     # leanings: finalists' voters loyal; others mix sector and their candidate's leaning
     a_idx, b_idx = names.index(scn.finalists[0]), names.index(scn.finalists[1])
@@ -345,7 +338,7 @@ def build_population(scn: Scenario, members: int, params: Params,
     cand_lean = np.array(lean_of + [0.5, 0.5])[r1]
     # without sectors there is no sector leaning to weigh: the candidate's leaning alone
     w = params.sector_weight if scn.sectors else 0.0
-    mean_lean = np.where(r1 >= blank, sec_lean, w * sec_lean + (1 - w) * cand_lean)
+    mean_lean: np.ndarray = np.where(r1 >= blank, sec_lean, w * sec_lean + (1 - w) * cand_lean)
     mean_lean = np.where(r1 == a_idx, params.finalist_loyalty, mean_lean)
     mean_lean = np.where(r1 == b_idx, 1 - params.finalist_loyalty, mean_lean)
     leaning = _beta(rng, mean_lean, params.leaning_concentration)
@@ -365,6 +358,5 @@ def build_population(scn: Scenario, members: int, params: Params,
         scn, sector, bloc, sizes, station_rng if station_rng is not None else np.random.default_rng(0))
 
     return Population(r1=r1, sector=sector, bloc=bloc, camp=camp, leaning=leaning,
-                      propensity=propensity, susceptibility=susceptibility, sector_sizes=sizes,
-                      bloc_sizes=bloc_sizes, activists=act_counts, station=station,
+                      propensity=propensity, susceptibility=susceptibility, station=station,
                       station_sizes=station_sizes, station_sector=station_sector, visibility=visibility)

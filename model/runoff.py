@@ -169,6 +169,7 @@ class RunoffModel(mesa.Model):
     #: The runoff's :class:`Scenario`. Mesa >= 3.5 has a ``Model.scenario`` property of its own (an
     #: experiment's parameters, a ``mesa.experimental.scenarios.Scenario``); here the name is a
     #: plain attribute holding the runoff scenario, on every Mesa version.
+    running: bool
     scenario: Scenario = None  # type: ignore[assignment]  # set by __init__; the class attribute hides Mesa's
 
     def __init__(self, *, scenario: Scenario | str = DEFAULT_SCENARIO, seed: int | None = None,
@@ -214,7 +215,7 @@ class RunoffModel(mesa.Model):
         self.phase_times["setup"] = t1 - t0
         cache = prototypes if graph is None else None
         key = shape_key(scn, self.n, seed, self.params) if cache is not None else None
-        hit = cache.get(key) if cache is not None else None
+        hit = cache.get(key) if cache is not None and key is not None else None
         if hit is not None:
             pop = hit[0].copy()
         else:
@@ -231,7 +232,7 @@ class RunoffModel(mesa.Model):
             self.edges: Edges = hit[1]
         elif graph is None:
             self.edges = build_edges(pop.sector, pop.r1, pop.camp, self.params, self.streams.get("graph"))
-            if cache is not None:
+            if cache is not None and key is not None:
                 cache.put(key, pop.copy(), self.edges)
         else:
             if set(graph.nodes) != set(range(self.n)):
@@ -244,7 +245,7 @@ class RunoffModel(mesa.Model):
 
         # agents
         self.decisions: list[dict[str, Any]] = []
-        scripted = {ev.by for ev in scn.events if getattr(ev, "declares", False)}
+        scripted = {getattr(ev, "by", None) for ev in scn.events if getattr(ev, "declares", False)}
         last = self.election_day - 1
         self.candidates = []
         for k, c in enumerate(scn.candidates):
@@ -255,12 +256,12 @@ class RunoffModel(mesa.Model):
                 deliver=1.0 if c.deliver is None else c.deliver, decision_day=min(day, last),
                 scripted=c.name in scripted))
         self.contractors = []
-        for c, spec in enumerate(scn.contractors):
+        for j, spec in enumerate(scn.contractors):
             comp = self.params.contractor_compliance if spec.compliance is None else spec.compliance
             cap = self.params.contractor_capacity if spec.capacity is None else spec.capacity
             auto = self.params.broker_autonomy if spec.autonomy is None else spec.autonomy
-            self.contractors.append(Contractor(self, c, spec.name, names.index(spec.patron), spec.sector,
-                                               comp, cap, np.flatnonzero(pop.bloc == c), autonomy=auto))
+            self.contractors.append(Contractor(self, j, spec.name, names.index(spec.patron), spec.sector,
+                                               comp, cap, np.flatnonzero(pop.bloc == j), autonomy=auto))
         self.refresh_blocs()
         self._members: list[Member] | None = None  # materialised on first use (see `members`)
         for a in np.flatnonzero(pop.camp >= 0):
@@ -329,6 +330,7 @@ class RunoffModel(mesa.Model):
         its polling station) and compliance from ``state.bloc`` and ``state.station`` (at
         initialisation, and after a unit test rewrites who is in which bloc or station)."""
         st = self.state
+        assert st.station is not None, "members are assigned polling stations at initialisation"
         st.visibility = bloc_visibility(st.station, st.bloc)
         st.compliance = np.zeros(self.n)
         for c in self.contractors:
@@ -395,6 +397,7 @@ class RunoffModel(mesa.Model):
         """Step to election day and return the result."""
         while self.running:
             self.step()
+        assert self.result is not None
         return self.result
 
     def campaign_day(self) -> None:
@@ -523,6 +526,7 @@ class RunoffModel(mesa.Model):
         ``backlash`` and loses its cue (propensity x (1 - orphan_demobilisation))."""
         cand.deal = side
         offer = cand.offers[side]
+        assert offer is not None, "a candidate takes only a deal it was offered"
         backlash = offer["backlash"]
         offerer, rival = self.finalist_index[side], self.finalist_index[1 - side]
         self.log(f"{cand.name} takes {self.finalists[side]}'s deal (value {offer['value']:g})")
@@ -621,6 +625,7 @@ def run_together(models: list[RunoffModel]) -> list[RunResult]:
             update_together([m.engine for m in held])
             for m in held:
                 t, m._held = m._held, None
+                assert t is not None
                 m._close_day(t)
     finally:
         for m in models:

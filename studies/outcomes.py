@@ -159,7 +159,7 @@ def _together(tasks: list[Task], scenario, members, trust: bool, cache: Prototyp
     finally:
         for m in models:
             m.release()
-    rows = []
+    rows: list[dict[str, Any] | None] = []
     for t, res in zip(tasks, results, strict=True):
         res.overrides = dict(t.params)
         rows.append({**_row(t), **flatten(res), "status": "ok", "error": ""})

@@ -360,8 +360,8 @@ def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = Non
     shares = {lean: [] for lean in PILOT_LEANS}  # type: dict[float, list[float]]
     for lean in PILOT_LEANS:
         for seed in PILOT_SEEDS:
-            extra = {"trust_rules": True} if trust_rules else {}
-            res = run(scn, seed=seed, members=members, **extra, **{**(base or {}), "transfer_lean": lean})
+            res = run(scn, seed=seed, members=members, trust_rules=trust_rules,
+                      **{**(base or {}), "transfer_lean": lean})
             shares[lean].append(res.shares[scn.finalists[0]])
     diff = float(np.mean(shares[PILOT_LEANS[1]]) - np.mean(shares[PILOT_LEANS[0]]))
     nominal = pool * (PILOT_LEANS[1] - PILOT_LEANS[0])
