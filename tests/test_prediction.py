@@ -189,7 +189,9 @@ def test_structural_prior_combines_with_a_calibration_posterior():
                    progress=False)
     draws = pred.parameter_draws()
     # the posterior's own parameters vary across runs, and the structural ones override theirs
-    assert draws["transfer_lean"].nunique() == 6 and "prior.turnout_change" in draws
+    # (a draw of the transfer leaning may sit at a bound of its range, 0.02 or 0.98)
+    inside = draws["transfer_lean"].between(0.02, 0.98, inclusive="neither")
+    assert draws["transfer_lean"][inside].nunique() == inside.sum() >= 3 and "prior.turnout_change" in draws
     calibrated = [c for c in draws.columns if c not in ("transfer_lean", "endorsement_trust", "habit_voter",
                                                         "abstainer_reentry", "orphan_demobilisation",
                                                         "contractor_compliance", "contractor_capacity")
