@@ -11,11 +11,25 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Iterable
 
 import mesa
 
-__all__ = ["RunoffAgent"]
+__all__ = ["RunoffAgent", "ordered_sum"]
 
+
+
+def ordered_sum(values: Iterable[float]) -> float:
+    """The sum of ``values`` added left to right, as Python 3.11's ``sum`` does.
+
+    Python 3.12 made the built-in ``sum`` of floats compensated (Neumaier), which changes the last
+    bit of some sums; decisions use this instead so that a seed gives the same bits on every
+    supported Python (checked by ``tests/test_package.py`` across interpreters).
+    """
+    total: float = 0
+    for v in values:
+        total = total + v
+    return total
 
 class _WeakCounters(weakref.WeakKeyDictionary):
     """``model -> itertools.count(1)``, created on first use, dropped with the model."""

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from runoff_abm.agents.base import RunoffAgent
+from runoff_abm.agents.base import RunoffAgent, ordered_sum
 
 FINALIST = "finalist"
 UNDECLARED = "undeclared"
@@ -43,7 +43,7 @@ def logit(utilities: list[float], noise: float) -> list[float]:
     """Logit (softmax) probabilities of ``utilities`` at temperature ``noise``."""
     top = max(utilities)
     w = [math.exp((x - top) / noise) for x in utilities]
-    s = sum(w)
+    s = ordered_sum(w)
     return [x / s for x in w]
 
 
@@ -160,13 +160,13 @@ class Candidate(RunoffAgent):
     def objection(groups: list[dict[str, Any]]) -> list[float]:
         """Member-weighted objection of the base to endorsing A and to endorsing B: a group
         objects to endorsing f by ``max(0, 2 m - 1)``, ``m`` its share preferring the other."""
-        total = sum(g["members"] for g in groups)
+        total = ordered_sum(g["members"] for g in groups)
         if total == 0:
             return [0.0, 0.0]
         out = []
         for side in (0, 1):
             other = 1 - side
-            out.append(sum(g["members"] * max(0.0, 2.0 * g["prefer"][other] - 1.0) for g in groups) / total)
+            out.append(ordered_sum(g["members"] * max(0.0, 2.0 * g["prefer"][other] - 1.0) for g in groups) / total)
         return out
 
     # ------------------------------------------------------------------ the decision
@@ -182,7 +182,7 @@ class Candidate(RunoffAgent):
             terms = {"offer": self.offer_term(side), "affinity": p.affinity_weight * self.affinity[side],
                      "kingmaker": p.kingmaker_value, "base": -p.base_objection_weight * obj[side]}
             opts.append({"option": f"endorse {m.finalists[side]}", "side": side, "terms": terms,
-                         "utility": sum(terms.values())})
+                         "utility": ordered_sum(terms.values())})
         opts.append({"option": "neutral", "side": -1, "terms": {}, "utility": 0.0})
         probs = logit([o["utility"] for o in opts], p.choice_noise)
         for o, pr in zip(opts, probs, strict=True):

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from runoff_abm.agents.base import RunoffAgent
+from runoff_abm.agents.base import RunoffAgent, ordered_sum
 from runoff_abm.agents.candidate import UNDECLARED, gumbel_choice, logit
 
 UNDECIDED = "undecided"
@@ -112,7 +112,7 @@ class Contractor(RunoffAgent):
             terms = {"patron": p.contractor_endorse_weight * cand.endorsement_strength(side),
                      "offer": self.offer_term(side), "bloc": p.contractor_lean_weight * (2 * lean - 1)}
             opts.append({"option": f"instruct {m.finalists[side]}", "side": side, "terms": terms,
-                         "utility": sum(terms.values())})
+                         "utility": ordered_sum(terms.values())})
         opts.append({"option": "sit out", "side": -1, "terms": {"sit out": p.contractor_sitout_utility},
                      "utility": p.contractor_sitout_utility})
         for o, pr in zip(opts, logit([o["utility"] for o in opts], p.choice_noise), strict=True):

@@ -288,7 +288,8 @@ def _other_pythons() -> list[str]:
 
 @pytest.mark.skipif(not _other_pythons(), reason="no other Python with the package installed "
                     "(set RUNOFF_OTHER_PYTHONS; .ci/run does when Python 3.12/3.13 are present)")
-@pytest.mark.parametrize("scenario", ["labor-2011", "labor-2011-no-events"])
+@pytest.mark.parametrize("scenario", ["labor-2011", "labor-2011-no-events", "labor-2011-endogenous",
+                                      "labor-2011-herzog-endorses-yachimovich"])
 def test_same_seed_same_json_on_every_mesa_and_python(scenario, tmp_path):
     args = ["-m", "runoff_abm", "run", scenario, "--seed", "3", "--members", "20000", "--json"]
     outputs = {}
