@@ -177,7 +177,7 @@ class Candidate(RunoffAgent):
         p = m.params
         groups = self.base_groups()
         obj = self.objection(groups)
-        opts = []
+        opts: list[dict[str, Any]] = []
         for side in (0, 1):
             terms = {"offer": self.offer_term(side), "affinity": p.affinity_weight * self.affinity[side],
                      "kingmaker": p.kingmaker_value, "base": -p.base_objection_weight * obj[side]}

@@ -107,7 +107,7 @@ class Contractor(RunoffAgent):
         p = m.params
         cand = m.candidates[self.patron]
         lean_a = self.bloc_lean()
-        opts = []
+        opts: list[dict[str, Any]] = []
         for side, lean in ((0, lean_a), (1, 1 - lean_a)):
             terms = {"patron": p.contractor_endorse_weight * cand.endorsement_strength(side),
                      "offer": self.offer_term(side), "bloc": p.contractor_lean_weight * (2 * lean - 1)}
