@@ -53,6 +53,14 @@ __all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_bas
 
 #: Central interval levels of the calibration plot.
 LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: The overall scores each summary shows: key, short label (terminal), long label (Markdown), format.
+_SCORE_ROWS = (
+    ("log_score", "log score (higher better)", "log score of the winner (higher is better)", "{:.3f}"),
+    ("brier", "Brier (lower better)", "Brier score (lower is better)", "{:.3f}"),
+    ("crps", "CRPS share (lower better)", "CRPS of the leader's share (lower is better)", "{:.4f}"),
+    ("share_in_50", "share in 50% interval", "observed share inside the 50% interval", "{:.0%}"),
+    ("share_in_90", "share in 90% interval", "observed share inside the 90% interval", "{:.0%}"),
+)
 
 
 def crps_ensemble(samples: np.ndarray, y: float) -> float:
@@ -153,11 +161,7 @@ class Backtest:
         o = self.overall()
         lines.append("")
         lines.append(f"{'overall (mean)':<24}{'model':>12}{'round 1 only':>14}{'proportional':>14}")
-        for key, label, fmt in (("log_score", "log score (higher better)", "{:.3f}"),
-                                ("brier", "Brier (lower better)", "{:.3f}"),
-                                ("crps", "CRPS share (lower better)", "{:.4f}"),
-                                ("share_in_50", "share in 50% interval", "{:.0%}"),
-                                ("share_in_90", "share in 90% interval", "{:.0%}")):
+        for key, label, _, fmt in _SCORE_ROWS:
             lines.append(f"{label:<26}{fmt.format(o['model'][key]):>10}{fmt.format(o['round1'][key]):>14}"
                          f"{fmt.format(o['proportional'][key]):>14}")
         lines.append(f"{'turnout in 50% / 90%':<26}{o['model']['turnout_in_50']:>9.0%} / {o['model']['turnout_in_90']:.0%}")
@@ -371,11 +375,7 @@ def markdown_summary(rows: pd.DataFrame) -> str:
                    f"{'' if x['model.turnout_in_90'] else ' ✗'} |")
     o = bt.overall()
     out += ["", "| overall (mean over contests) | model | round 1 only | proportional transfer |", "|---|---|---|---|"]
-    for key, label, fmt in (("log_score", "log score of the winner (higher is better)", "{:.3f}"),
-                            ("brier", "Brier score (lower is better)", "{:.3f}"),
-                            ("crps", "CRPS of the leader's share (lower is better)", "{:.4f}"),
-                            ("share_in_50", "observed share inside the 50% interval", "{:.0%}"),
-                            ("share_in_90", "observed share inside the 90% interval", "{:.0%}")):
+    for key, _, label, fmt in _SCORE_ROWS:
         out.append(f"| {label} | {fmt.format(o['model'][key])} | {fmt.format(o['round1'][key])} | "
                    f"{fmt.format(o['proportional'][key])} |")
     out.append(f"| observed turnout ratio inside the 50% / 90% interval | {o['model']['turnout_in_50']:.0%} / "
