@@ -202,12 +202,34 @@ def readme_backtest_seed_only() -> str:
     return markdown_overall(pd.read_csv(ROOT / "docs" / "backtest" / "seed-only" / "backtest.csv"))
 
 
+def readme_backtest_seeds() -> str:
+    """The back-test's overall scores with master seeds 0, 1 and 2 (docs/backtest/ and
+    docs/backtest/seeds/seed-N/, each rerun with ``--seed N``)."""
+    import pandas as pd
+
+    from runoff_abm.studies.backtest import markdown_seeds
+
+    runs = {0: pd.read_csv(ROOT / "docs" / "backtest" / "backtest.csv")}
+    for seed in (1, 2):
+        runs[seed] = pd.read_csv(ROOT / "docs" / "backtest" / "seeds" / f"seed-{seed}" / "backtest.csv")
+    return markdown_seeds(runs)
+
+
+def studies_prior_forms() -> str:
+    """The structural prior alone, leave-one-out, for each endorsement decay form (computed here:
+    no model runs)."""
+    from runoff_abm.studies.backtest import form_scores, markdown_forms
+
+    return markdown_forms(form_scores())
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "events": scenarios_events,
     "run-labor-2011": readme_run, "run-replicates": readme_replicates, "rerun": readme_rerun,
     "run-error": readme_error, "describe-example": scenarios_describe, "run-example": scenarios_run,
     "scenario-errors": scenarios_errors, "analyze-example": studies_analyze, "params-markdown": odd_params,
     "backtest": readme_backtest, "backtest-seed-only": readme_backtest_seed_only,
+    "backtest-seeds": readme_backtest_seeds, "prior-forms": studies_prior_forms,
 }
 DOCS = ["README.md", "docs/scenarios.md", "docs/studies.md", "docs/ODD.md", "docs/teaching.md"]
 

@@ -47,7 +47,8 @@ from runoff_abm.studies.predict import predict
 from runoff_abm.studies.priors import CONTESTS_DIR, BayesLinear, CaseEvidence, PriorError, evidence, fit_prior
 from runoff_abm.studies.progress import Progress
 
-__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "logistic_baseline", "markdown_overall", "markdown_summary",
+__all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "form_scores", "logistic_baseline", "markdown_forms",
+           "markdown_overall", "markdown_seeds", "markdown_summary",
            "proportional_baseline",
            "score_probability"]
 
@@ -387,3 +388,53 @@ def markdown_overall(rows: pd.DataFrame) -> str:
     """Only the overall table of :func:`markdown_summary`."""
     text = markdown_summary(rows)
     return text[text.index("| overall"):]
+
+
+def form_scores(contests: list[Scenario] | None = None) -> pd.DataFrame:
+    """The structural prior *alone* (no model runs), leave-one-out, for each endorsement decay form
+    of :data:`runoff_abm.studies.priors.DECAY_FORMS`: one row per form with its mean log score and
+    Brier score of the observed winner and the share of observed leader's shares inside the 90%
+    interval, scored as :func:`backtest` scores the model (the Student-t predictive of
+    :meth:`~runoff_abm.studies.priors.StructuralPrior.share_predictive`)."""
+    from runoff_abm.studies.priors import DECAY, DECAY_FORMS
+
+    cases = contests if contests is not None else _contests(None)
+    rows = []
+    for form, (text, _) in DECAY_FORMS.items():
+        logs, briers, inside = [], [], []
+        for scn in cases:
+            ev = evidence(scn)
+            mu, scale, dof = fit_prior(cases, leave_out=scn, decay=form).share_predictive(scn)
+            p_lead = float(stats.t.sf((0.5 - mu) / scale, dof))
+            log, brier = score_probability(p_lead if ev.leader_won else 1 - p_lead)
+            logs.append(log)
+            briers.append(brier)
+            half = float(stats.t.ppf(0.95, dof)) * scale
+            inside.append(abs(ev.leader_two_r2 - mu) <= half)
+        rows.append({"form": form, "decay": text, "chosen": form == DECAY, "log_score": float(np.mean(logs)),
+                     "brier": float(np.mean(briers)), "share_in_90": float(np.mean(inside))})
+    return pd.DataFrame(rows)
+
+
+def markdown_forms(table: pd.DataFrame) -> str:
+    """:func:`form_scores` as a Markdown table."""
+    out = ["| endorsement decay (prior alone, leave-one-out) | log score | Brier score | observed share inside the 90% interval |",
+           "|---|---|---|---|"]
+    for _, x in table.iterrows():
+        mark = " (the prior's form)" if x["chosen"] else ""
+        out.append(f"| `{x['form']}`: {x['decay']}{mark} | {x['log_score']:.3f} | {x['brier']:.3f} | {x['share_in_90']:.0%} |")
+    return "\n".join(out) + "\n"
+
+
+def markdown_seeds(runs: dict[int, pd.DataFrame]) -> str:
+    """The overall log score, Brier score and 90% share coverage of the same back-test run with
+    several master seeds (``runs``: master seed -> its ``backtest.csv`` rows), as Markdown: how much
+    of a difference between forecasters is Monte Carlo noise."""
+    out = ["| master seed | log score: model | proportional | Brier: model | proportional | share inside 90%: model |",
+           "|---|---|---|---|---|---|"]
+    for seed, rows in sorted(runs.items()):
+        bt = Backtest(rows=rows, coverage=pd.DataFrame(), replicates=int(rows["runs"].iloc[0]), members=0, seed=seed)
+        o = bt.overall()
+        out.append(f"| {seed} | {o['model']['log_score']:.3f} | {o['proportional']['log_score']:.3f} | "
+                   f"{o['model']['brier']:.3f} | {o['proportional']['brier']:.3f} | {o['model']['share_in_90']:.0%} |")
+    return "\n".join(out) + "\n"

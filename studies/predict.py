@@ -37,7 +37,7 @@ from runoff_abm.model.rng import replicate_seeds
 from runoff_abm.model.scenario import Scenario, load_scenario
 from runoff_abm.studies.analysis import _wilson
 from runoff_abm.studies.outcomes import Task
-from runoff_abm.studies.priors import StructuralPrior, prior_for, transfer_gain
+from runoff_abm.studies.priors import StructuralPrior, prior_for, transfer_response
 from runoff_abm.studies.sweep import SweepError, run_tasks
 
 __all__ = ["Prediction", "predict", "load_posterior", "observed_summary", "DEFAULT_MAX_MEMBERS"]
@@ -80,7 +80,7 @@ def load_posterior(path: str | Path) -> pd.DataFrame:
 #: Largest member count a prediction runs by default (an open electorate's notional roll can be
 #: millions; the round-1 categories are scaled by largest remainder).
 DEFAULT_MAX_MEMBERS = 100_000
-#: Members of the pilot runs that measure the transfer gain (:func:`priors.transfer_gain`).
+#: Members of the pilot runs that measure the transfer response (:func:`priors.transfer_response`).
 PILOT_MEMBERS = 5000
 
 
@@ -290,11 +290,11 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         prior = prior if prior is not None else prior_for(scn)
         summary = {**prior.summary(), "description": prior.describe()}
         srng = np.random.default_rng(seeds[-2])
-        gain = transfer_gain(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None,
-                             trust_rules=trust_rules)
-        summary["transfer_gain"] = gain
+        response = transfer_response(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None,
+                                     trust_rules=trust_rules, prior=prior)
+        summary["transfer_response"] = response.as_dict()
         for i in range(replicates):
-            over, q = prior.draw(srng, scn, sets[i], gain=gain)
+            over, q = prior.draw(srng, scn, sets[i], response=response)
             sets[i] = {**sets[i], **over}
             drawn[i] = q
     name = desc or f"predict {scn.name}"

@@ -18,12 +18,24 @@ pool; a scripted endorsement of any strength counts, as in the case file), the t
 **The prior** (empirical Bayes; :class:`BayesLinear`): two normal linear models with the
 reference (Jeffreys) prior, whose posterior predictive is Student-t:
 
-* transfer: ``g - 1/2 = a + b d + e``, ``e ~ N(0, s^2)``. ``a`` is the leader's pull on the pool
-  without endorsements, ``b`` the effect of the whole pool's endorsement, ``s`` the spread between
-  contests. A draw ``(a, b, s, e)`` sets ``transfer_lean`` (the eliminated voters' leaning toward
-  the leader, ``1/2 + a + e``, as a leaning toward finalist A) and ``endorsement_trust``
-  (``b / (1/2 x susceptibility_mean)``, so that a strength-1 endorsement moves its voters' mean
-  leaning by ``b``; clipped to [0, 1]).
+* transfer: ``z = a p + b p d w(G) + e``, ``e ~ N(0, s^2)``, where ``z = (s2 - s1) - p (1/2 - s1)``
+  is the swing to the leader beyond a 50:50 split of the pool ``p``. ``a`` is the leader's pull
+  on the pool without endorsements, ``b`` the effect of the whole pool's endorsement in a runoff
+  at most a week after round 1, ``s`` the spread between contests (it also absorbs what moves
+  the finalists' own voters). ``w(G)`` is how much of an endorsement's pull is left on election
+  day, ``G`` days after round 1: full for :data:`ENDORSEMENT_WEEK` days, then ``7 / G``
+  (:data:`DECAY_FORMS`). Why it decays: the case file's two endorsements that were not followed
+  (Texas 2012, Georgia 2014) came in the two nine-week US runoffs, the endorsements of the one-
+  and two-week runoffs were followed, and a long campaign gives every other influence time to
+  act (the model's own dynamics dampen an early leaning more over a long campaign:
+  :class:`TransferResponse`). The form was chosen among those of :data:`DECAY_FORMS` by their
+  leave-one-out scores on the shipped contests (:func:`runoff_abm.studies.backtest.form_scores`,
+  docs/studies.md), which makes the back-test's score of the decay itself in-sample.
+  A draw ``(a, b, s, e)`` sets ``transfer_lean`` (the eliminated voters' leaning toward the
+  leader whose expected realised swing is ``a p + e``, through the model's response curve
+  :class:`TransferResponse`) and ``endorsement_trust`` (``b w(G) / (1/2 x susceptibility_mean x
+  gain)``, so that a strength-1 endorsement moves its voters' leaning by ``b w(G)`` after the
+  campaign's damping; clipped to [0, 1]).
 * turnout: ``t = c0 + c1 log(gap / 7 days) + u``. A draw of ``t`` sets ``habit_voter`` (when
   turnout falls) or ``abstainer_reentry`` (when it rises, for an electorate that allows it) so
   that the members' expected propensities on election day give ``1 + t`` runoff voters per
@@ -43,11 +55,13 @@ round-1 count), so a case never informs its own prior. Contests marked
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from runoff_abm.model.errors import RunoffError
 from runoff_abm.model.params import Params
@@ -55,7 +69,8 @@ from runoff_abm.model.scenario import Scenario, load_scenario
 from runoff_abm.scenarios import BUILTIN_DIR
 
 __all__ = ["CONTESTS_DIR", "CaseEvidence", "BayesLinear", "StructuralPrior", "PriorError", "evidence",
-           "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS", "transfer_gain"]
+           "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS", "TransferResponse",
+           "transfer_response"]
 
 #: The shipped real contests (each with an ``[observed]`` result).
 CONTESTS_DIR = BUILTIN_DIR / "contests"
@@ -67,6 +82,9 @@ STRUCTURAL_PARAMETERS = ("transfer_lean", "endorsement_trust", "habit_voter", "a
 #: Beta priors (mean, concentration) of the quantities the evidence does not inform: assumptions.
 ASSUMED_BETA = {"orphan_demobilisation": (0.125, 16.0), "contractor_compliance": (0.6, 8.0),
                 "contractor_capacity": (0.8, 8.0)}
+
+#: Days over which an endorsement keeps its full pull (:data:`DECAY_FORMS`).
+ENDORSEMENT_WEEK = 7
 
 #: Smallest eliminated pool (share of the round-1 vote) for a contest's transfer share to count.
 MIN_POOL = 0.05
@@ -112,6 +130,38 @@ class CaseEvidence:
     def as_dict(self) -> dict[str, Any]:
         """A plain dict (one row of a table)."""
         return dict(self.__dict__)
+
+
+def _decay_week(gap_days: int) -> float:
+    return min(1.0, ENDORSEMENT_WEEK / max(gap_days, 1))
+
+
+def _decay_log(gap_days: int) -> float:
+    return 1.0 / (1.0 + max(0.0, math.log(max(gap_days, 1) / ENDORSEMENT_WEEK)))
+
+
+def _decay_none(gap_days: int) -> float:
+    return 1.0
+
+
+#: How much of an endorsement's pull is left on election day, by the gap ``G`` in days between
+#: the rounds: ``(description, function of G)``. ``week`` is the prior's form (:data:`DECAY`);
+#: the others are the alternatives it was compared with, leave-one-out (:func:`form_scores`).
+DECAY_FORMS: dict[str, tuple[str, Callable[[int], float]]] = {
+    "week": ("full for a week, then 7/G", _decay_week),
+    "log": ("1 / (1 + log(G/7)) after a week", _decay_log),
+    "none": ("no decay: the same pull at any gap", _decay_none),
+}
+#: The decay form of the structural prior.
+DECAY = "week"
+
+
+def endorsement_decay(gap_days: int, form: str = DECAY) -> float:
+    """Share of an endorsement's pull left on election day ``gap_days`` after round 1
+    (:data:`DECAY_FORMS`; the module docstring says why it decays)."""
+    if form not in DECAY_FORMS:
+        raise PriorError(f"unknown endorsement decay {form!r}; known: {', '.join(DECAY_FORMS)}")
+    return DECAY_FORMS[form][1](gap_days)
 
 
 def evidence_pool(scn: Scenario) -> float:
@@ -241,16 +291,18 @@ class StructuralPrior:
     fitted_on: tuple[str, ...]
     left_out: tuple[str, ...] = ()
     evidence: tuple[CaseEvidence, ...] = field(default=(), repr=False)
+    decay: str = DECAY
 
     def draw(self, rng: np.random.Generator, scn: Scenario, base: dict[str, Any] | None = None,
-             gain: float = 1.0) -> tuple[dict[str, float], dict[str, float]]:
+             response: TransferResponse | None = None) -> tuple[dict[str, float], dict[str, float]]:
         """One draw for ``scn``: (parameter overrides, the structural quantities drawn).
 
         ``base`` holds the parameter values the draw builds on (the scenario's ``[parameters]``
         merged with a calibration draw); the overrides are :data:`STRUCTURAL_PARAMETERS`.
-        ``gain`` is the model's realised share of a change of the eliminated voters' initial
-        leaning (:func:`transfer_gain`): the drawn transfer is divided by it, so that the
-        *realised* swing, not the initial leaning, follows the prior.
+        ``response`` is how the model realises the eliminated voters' initial leaning
+        (:func:`transfer_response`): the drawn swing is inverted through it, so that the
+        *realised* swing, not the initial leaning, follows the prior (None: the leaning is taken
+        as realised one for one).
         """
         params = Params.from_mapping({**scn.parameters, **(base or {})})
         leader, _ = _leader(scn)
@@ -258,8 +310,11 @@ class StructuralPrior:
         (a, b), s = self.transfer.draw(rng)
         pool = evidence_pool(scn)
         e = float(rng.normal(0.0, s)) / max(pool, 1e-6)
-        lean_leader = float(np.clip(0.5 + (a + e) / max(gain, 1e-6), 0.02, 0.98))
-        trust = float(np.clip(b / (0.5 * max(params.susceptibility_mean, 1e-6) * max(gain, 1e-6)), 0.0, 1.0))
+        response = response if response is not None else TransferResponse.identity(pool)
+        lean_leader = response.lean_for((a + e) * pool)
+        gain = response.gain
+        effect = float(b) * endorsement_decay(scn.election_day, self.decay)
+        trust = self.trust_for(float(b), scn, params, gain)
         (c0, c1), su = self.turnout.draw(rng)
         change = float(c0 + c1 * math.log(scn.election_day / 7.0) + rng.normal(0.0, su))
         orphan = _beta_draw(rng, *ASSUMED_BETA["orphan_demobilisation"])
@@ -269,9 +324,17 @@ class StructuralPrior:
         over = {"transfer_lean": lean_leader if a_is_leader else 1 - lean_leader, "endorsement_trust": trust,
                 "habit_voter": habit, "abstainer_reentry": reentry, "orphan_demobilisation": orphan,
                 "contractor_compliance": compliance, "contractor_capacity": capacity}
-        drawn = {"transfer_to_leader": lean_leader, "transfer_gain": gain, "endorsement_effect": float(b), "turnout_change": change,
-                 "transfer_intercept": float(a), "transfer_sd": s}
+        drawn = {"transfer_to_leader": lean_leader, "transfer_gain": gain, "endorsement_effect": float(b),
+                 "endorsement_effect_left": effect, "turnout_change": change, "transfer_intercept": float(a),
+                 "transfer_sd": s, "transfer_swing": (a + e) * pool}
         return over, drawn
+
+    def trust_for(self, b: float, scn: Scenario, params: Params, gain: float) -> float:
+        """``endorsement_trust`` for an endorsement effect ``b``: ``b w(G) / (1/2 x
+        susceptibility_mean x gain)`` within [0, 1], so that a strength-1 endorsement moves its
+        voters' leaning by ``b w(G)`` after the campaign's damping ``gain``."""
+        effect = b * endorsement_decay(scn.election_day, self.decay)
+        return float(np.clip(effect / (0.5 * max(params.susceptibility_mean, 1e-6) * max(gain, 1e-6)), 0.0, 1.0))
 
     @staticmethod
     def turnout_parameters(scn: Scenario, params: Params, change: float) -> tuple[float, float]:
@@ -298,11 +361,20 @@ class StructuralPrior:
         r = (target - h0 * voters_base) / abst
         return float(h0), float(np.clip(r, 0.0, 1.0))
 
+    def share_predictive(self, scn: Scenario) -> tuple[float, float, int]:
+        """The prior alone, without the model: the Student-t predictive ``(location, scale,
+        degrees of freedom)`` of the round-1 leader's runoff share of the two finalists,
+        ``s1 + p (1/2 - s1) + p a + p d w(G) b + e`` (the transfer model of the module docstring)."""
+        s1, x = _transfer_row(scn, self.decay)
+        lm = self.transfer
+        return float(s1 + x @ lm.beta), math.sqrt(lm.s2 * (1 + float(x @ lm.xtx_inv @ x))), lm.dof
+
     def summary(self) -> dict[str, Any]:
         """The fitted prior: contests used, left out, and each model's estimates."""
         return {"fitted_on": list(self.fitted_on), "left_out": list(self.left_out),
                 "transfer": self.transfer.summary(), "turnout": self.turnout.summary(),
-                "assumed_beta": {k: {"mean": m, "concentration": c} for k, (m, c) in ASSUMED_BETA.items()}}
+                "assumed_beta": {k: {"mean": m, "concentration": c} for k, (m, c) in ASSUMED_BETA.items()},
+                "endorsement_decay": {"form": self.decay, "description": DECAY_FORMS[self.decay][0]}}
 
     def describe(self) -> str:
         """Two lines for a report."""
@@ -310,25 +382,38 @@ class StructuralPrior:
         tc, uc = t["coefficients"], u["coefficients"]
         left = f"; left out: {', '.join(self.left_out)}" if self.left_out else ""
         return (f"structural prior fitted on {len(self.fitted_on)} contests{left}: transfer to the leader "
-                f"{0.5 + tc['intercept']:.1%} (+{tc['endorsement']:.2f} x endorsement balance; residual swing sd "
+                f"{0.5 + tc['intercept']:.1%} (+{tc['endorsement']:.2f} x endorsement balance, its pull "
+                f"{DECAY_FORMS[self.decay][0]}; residual swing sd "
                 f"{t['residual_sd']:.3f}); turnout change {uc['intercept']:+.1%} at a 7-day gap "
                 f"({uc['log_gap']:+.3f} x log(gap/7), sd {u['residual_sd']:.2f})")
 
 
-def fit_prior(contests: list[Scenario], leave_out: Scenario | None = None) -> StructuralPrior:
+def _transfer_row(scn: Scenario, decay: str) -> tuple[float, np.ndarray]:
+    """(the leader's share at a 50:50 split of the pool, the transfer model's regressors ``[p, p d w(G)]``)."""
+    leader, runner = _leader(scn)
+    l1, r1 = scn.candidate(leader).votes, scn.candidate(runner).votes
+    s1 = l1 / (l1 + r1) if l1 + r1 else 0.5
+    p = evidence_pool(scn)
+    return s1 + p * (0.5 - s1), np.array([p, p * endorsement_balance(scn) * endorsement_decay(scn.election_day, decay)])
+
+
+def fit_prior(contests: list[Scenario], leave_out: Scenario | None = None, *, decay: str = DECAY) -> StructuralPrior:
     """Fit the structural prior on ``contests`` (each with an ``[observed]`` result), leaving out
-    every contest that is ``leave_out`` (:func:`same_contest`) and every low-confidence contest."""
+    every contest that is ``leave_out`` (:func:`same_contest`) and every low-confidence contest;
+    ``decay`` names the endorsement decay (:data:`DECAY_FORMS`)."""
+    endorsement_decay(7, decay)  # an unknown form fails here, before any fitting
     left = tuple(c.name for c in contests if leave_out is not None and same_contest(c, leave_out))
     used = [c for c in contests if c.name not in left]
     ev = [evidence(c) for c in used]
     ev = [e for e in ev if not e.low_confidence]
     # every contest counts, its swing weighted by its pool (see the module docstring)
-    transfer = BayesLinear.fit(np.array([[e.pool_two, e.pool_two * e.endorsement_balance] for e in ev]),
+    transfer = BayesLinear.fit(np.array([[e.pool_two, e.pool_two * e.endorsement_balance * endorsement_decay(e.gap_days, decay)]
+                                         for e in ev]),
                                np.array([e.swing_target for e in ev]), ("intercept", "endorsement"))
     turnout = BayesLinear.fit(np.array([[1.0, math.log(e.gap_days / 7.0)] for e in ev]),
                               np.array([e.turnout_change for e in ev]), ("intercept", "log_gap"))
     return StructuralPrior(transfer=transfer, turnout=turnout, fitted_on=tuple(e.name for e in ev),
-                           left_out=left, evidence=tuple(ev))
+                           left_out=left, evidence=tuple(ev), decay=decay)
 
 
 def prior_for(scn: Scenario, contests: list[Scenario] | None = None) -> StructuralPrior:
@@ -337,32 +422,118 @@ def prior_for(scn: Scenario, contests: list[Scenario] | None = None) -> Structur
     return fit_prior(load_contests() if contests is None else contests, leave_out=scn)
 
 
-#: The two initial leanings and the seeds of the pilot runs of :func:`transfer_gain`.
-PILOT_LEANS = (0.25, 0.75)
+#: The initial leanings (toward the round-1 leader) and the seeds of the pilot runs of
+#: :func:`transfer_response`.
+PILOT_LEANS = (0.02, 0.25, 0.5, 0.75, 0.98)
 PILOT_SEEDS = (101, 102, 103)
+#: Bounds of the damping (:attr:`TransferResponse.gain`).
+GAIN_RANGE = (0.1, 1.5)
 
 
-def transfer_gain(scn: Scenario, members: int, base: dict[str, Any] | None = None, trust_rules: bool = False) -> float:
-    """How much of a change of the eliminated voters' initial leaning the model realises.
+@dataclass(frozen=True)
+class TransferResponse:
+    """How the model realises the eliminated voters' initial leaning toward the round-1 leader.
 
-    Paired pilot runs (the same seeds, :data:`PILOT_SEEDS`) at ``transfer_lean`` 0.25 and 0.75
-    measure the change of finalist A's share; divided by what a full transfer would give (the
-    pool's share of the round-1 vote times 0.5) this is the gain, clipped to [0.1, 1.5]. The
-    model's campaign dynamics (social influence, canvassing, demobilisation) dampen an initial
-    leaning, more so over a long campaign; dividing the drawn transfer by the gain makes the
-    realised swing follow the prior.
+    The model's campaign dynamics (social influence, canvassing, demobilisation, endorsements)
+    dampen an initial leaning, more so over a long campaign, and not linearly: a leaning near 0 or
+    1 survives better than one near 1/2. Pilot runs at the leanings ``l`` of :data:`PILOT_LEANS`
+    measure the leader's runoff share; the curve ``share(l) = c0 + c1 (l - 1/2) + c3 (l - 1/2)^3``
+    is fitted to all of them by non-negative least squares on ``c1`` and ``c3`` (so it rises
+    monotonically and pools every pilot run against seed noise).
+
+    ``trust`` is the ``endorsement_trust`` of the pilot runs of the curve (a trusted endorsement
+    pulls its voters toward the endorsed finalist and so also dampens their own leaning), and
+    ``gain`` the damping of a leaning with no endorsement effect at all (``endorsement_trust``
+    0): the share of a change of leaning from 1/4 to 3/4 that the model realises, over what a
+    full transfer (``pool / 2``) would give, within :data:`GAIN_RANGE`. It converts the prior's
+    endorsement effect into ``endorsement_trust``.
     """
+
+    coef: tuple[float, float, float]
+    pool: float
+    gain: float = 1.0
+    trust: float | None = None
+
+    @classmethod
+    def identity(cls, pool: float) -> TransferResponse:
+        """A leaning realised one for one: the leader's share moves by ``pool`` per unit of leaning."""
+        return cls(coef=(0.5, pool, 0.0), pool=pool)
+
+    @classmethod
+    def fit(cls, leans: np.ndarray, shares: np.ndarray, pool: float, gain: float = 1.0,
+            trust: float | None = None) -> TransferResponse:
+        """Fit the curve to pilot runs: ``shares[k]`` is the leader's share in a run at ``leans[k]``."""
+        x = np.asarray(leans, dtype=float) - 0.5
+        y = np.asarray(shares, dtype=float)
+        design = np.column_stack([x - x.mean(), x**3 - np.mean(x**3)])
+        (c1, c3), _ = optimize.nnls(design, y - y.mean())
+        c0 = float(y.mean() - c1 * x.mean() - c3 * np.mean(x**3))
+        return cls(coef=(c0, float(c1), float(c3)), pool=pool, gain=gain, trust=trust)
+
+    def share_at(self, lean: float | np.ndarray) -> float | np.ndarray:
+        """The leader's expected share at leaning ``lean`` toward the leader."""
+        c0, c1, c3 = self.coef
+        x = np.asarray(lean, dtype=float) - 0.5
+        return c0 + c1 * x + c3 * x**3
+
+    def slope(self) -> float:
+        """The curve's slope over the leanings 1/4 to 3/4, per unit of leaning."""
+        return float((self.share_at(0.75) - self.share_at(0.25)) / 0.5)
+
+    def lean_for(self, swing: float) -> float:
+        """The leaning toward the leader (within [0.02, 0.98]) whose expected realised share is the
+        share at leaning 1/2 plus ``swing``; a swing beyond what the model can realise stops at the
+        end of that range (and a flat curve leaves the leaning at 1/2)."""
+        grid = np.linspace(PILOT_LEANS[0], PILOT_LEANS[-1], 961)
+        curve = np.asarray(self.share_at(grid)) + 1e-12 * np.arange(len(grid))  # strictly increasing
+        if curve[-1] - curve[0] < 1e-9:
+            return 0.5
+        return float(np.interp(float(self.share_at(0.5)) + swing, curve, grid))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain record (the prediction's summary)."""
+        return {"coefficients": list(self.coef), "pool": self.pool, "gain": self.gain, "trust": self.trust,
+                "leader_share_at": {f"{lean:g}": float(self.share_at(lean)) for lean in PILOT_LEANS}}
+
+
+def _pilot(scn: Scenario, members: int, base: dict[str, Any], trust_rules: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(leanings, leader's shares) of the pilot runs: every leaning of :data:`PILOT_LEANS` with
+    every seed of :data:`PILOT_SEEDS` (paired: the same seeds at each leaning)."""
     from runoff_abm.model.api import run
 
-    pool = evidence_pool(scn)
-    if pool <= 0:
-        return 1.0
-    shares = {lean: [] for lean in PILOT_LEANS}  # type: dict[float, list[float]]
+    leader, _ = _leader(scn)
+    a_is_leader = scn.finalists[0] == leader
+    leans, shares = [], []
     for lean in PILOT_LEANS:
         for seed in PILOT_SEEDS:
             res = run(scn, seed=seed, members=members, trust_rules=trust_rules,
-                      **{**(base or {}), "transfer_lean": lean})
-            shares[lean].append(res.shares[scn.finalists[0]])
-    diff = float(np.mean(shares[PILOT_LEANS[1]]) - np.mean(shares[PILOT_LEANS[0]]))
-    nominal = pool * (PILOT_LEANS[1] - PILOT_LEANS[0])
-    return float(np.clip(diff / nominal, 0.1, 1.5))
+                      **{**base, "transfer_lean": lean if a_is_leader else 1 - lean})
+            leans.append(lean)
+            shares.append(res.shares[leader])
+    return np.array(leans), np.array(shares)
+
+
+def transfer_response(scn: Scenario, members: int, base: dict[str, Any] | None = None, trust_rules: bool = False,
+                      prior: StructuralPrior | None = None) -> TransferResponse:
+    """The model's :class:`TransferResponse` for ``scn`` (pilot runs with ``base`` parameters).
+
+    First the pilot runs without any endorsement effect (``endorsement_trust`` 0) measure the
+    damping ``gain``. With a ``prior``, a second set of pilot runs measures the curve at the
+    ``endorsement_trust`` of the prior's mean endorsement effect (the trust most runs will have),
+    since a trusted endorsement also dampens its voters' own leaning.
+    """
+    pool = evidence_pool(scn)
+    if pool <= 0:
+        return TransferResponse.identity(0.0)
+    base = dict(base or {})
+    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": 0.0}, trust_rules)
+    pure = TransferResponse.fit(leans, shares, pool, trust=0.0)
+    gain = float(np.clip(pure.slope() / pool, *GAIN_RANGE))
+    if prior is None:
+        return TransferResponse(coef=pure.coef, pool=pool, gain=gain, trust=0.0)
+    params = Params.from_mapping({**scn.parameters, **base})
+    trust = prior.trust_for(float(prior.transfer.beta[1]), scn, params, gain)
+    if trust == 0.0:
+        return TransferResponse(coef=pure.coef, pool=pool, gain=gain, trust=0.0)
+    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": trust}, trust_rules)
+    return TransferResponse.fit(leans, shares, pool, gain=gain, trust=trust)

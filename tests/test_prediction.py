@@ -198,3 +198,95 @@ def test_structural_prior_combines_with_a_calibration_posterior():
                   and not c.startswith("prior.")]
     assert calibrated and any(draws[c].nunique() > 1 for c in calibrated)
     assert pred.table()["posterior"] == str(post)
+
+
+# ------------------------------------------------------------------ endorsement decay and response
+@pytest.mark.parametrize(("gap", "week", "log_form"), [(1, 1.0, 1.0), (7, 1.0, 1.0), (14, 0.5, 1 / (1 + math.log(2))),
+                                                     (63, 7 / 63, 1 / (1 + math.log(9)))])
+def test_endorsement_decay_is_full_for_a_week_then_falls(gap, week, log_form):
+    from runoff_abm.studies.priors import endorsement_decay
+
+    assert endorsement_decay(gap) == pytest.approx(week, abs=1e-12)
+    assert endorsement_decay(gap, "log") == pytest.approx(log_form, abs=1e-12)
+    assert endorsement_decay(gap, "none") == 1.0
+
+
+def test_unknown_decay_form_is_refused_before_fitting():
+    from runoff_abm.studies.priors import PriorError, endorsement_decay
+
+    with pytest.raises(PriorError, match="unknown endorsement decay 'fast'; known: week, log, none"):
+        fit_prior(load_contests(), decay="fast")
+    with pytest.raises(PriorError):
+        endorsement_decay(7, "fast")
+
+
+def test_decay_forms_agree_where_every_runoff_is_within_a_week_and_differ_where_one_is_not():
+    short = [c for c in load_contests() if c.election_day <= 7 and not c.sources.get("confidence") == "low"]
+    assert len(short) >= 4
+    a, b = fit_prior(short, decay="week"), fit_prior(short, decay="none")
+    np.testing.assert_array_equal(a.transfer.beta, b.transfer.beta)
+    every = load_contests()
+    assert abs(fit_prior(every, decay="week").transfer.beta[1] - fit_prior(every, decay="none").transfer.beta[1]) > 0.01
+    # the 63-day Georgia runoff: its endorsements keep 1/9 of their pull in the prior's predictive
+    ga = next(c for c in every if c.name == "us-ga-2014")
+    prior = fit_prior(every, leave_out=ga)
+    mu_week = prior.share_predictive(ga)[0]
+    mu_none = fit_prior(every, leave_out=ga, decay="none").share_predictive(ga)[0]
+    assert mu_week > mu_none + 0.03  # Handel and Gingrey's endorsements of the runner-up pull far less
+
+
+def test_share_predictive_matches_the_mean_of_the_transfer_draws():
+    scn = load_scenario(str(CONTESTS_DIR / "fr-bap-2017.toml"))
+    prior = prior_for(scn)
+    rng = np.random.default_rng(4)
+    from runoff_abm.studies.priors import TransferResponse, endorsement_balance, evidence_pool
+
+    pool, d = evidence_pool(scn), endorsement_balance(scn)
+    swings = []
+    for _ in range(4000):
+        _, q = prior.draw(rng, scn, response=TransferResponse.identity(pool))
+        swings.append(q["transfer_swing"] + q["endorsement_effect_left"] * pool * d)
+    mu, scale, dof = prior.share_predictive(scn)
+    hamon, valls = scn.candidate("Hamon").votes, scn.candidate("Valls").votes  # Hamon led round 1
+    s1 = hamon / (hamon + valls)
+    centre = mu - (s1 + pool * (0.5 - s1))
+    assert np.mean(swings) == pytest.approx(centre, abs=0.006)
+    assert np.std(swings) == pytest.approx(scale * math.sqrt(dof / (dof - 2)), rel=0.1)
+
+
+def test_transfer_response_fits_a_rising_curve_and_inverts_it():
+    from runoff_abm.studies.priors import TransferResponse
+
+    leans = np.repeat([0.02, 0.25, 0.5, 0.75, 0.98], 3)
+    truth = 0.52 + 0.10 * (leans - 0.5) + 0.6 * (leans - 0.5) ** 3
+    r = TransferResponse.fit(leans, truth + np.tile([0.001, -0.001, 0.0], 5), pool=0.3)
+    np.testing.assert_allclose(r.coef, (0.52, 0.10, 0.6), atol=0.01)
+    for swing in (-0.05, 0.0, 0.02, 0.05):
+        assert r.share_at(r.lean_for(swing)) == pytest.approx(r.share_at(0.5) + swing, abs=1e-4)
+    # beyond what the model can realise, the leaning stops at the end of the pilot range
+    assert r.lean_for(0.5) == pytest.approx(0.98) and r.lean_for(-0.5) == pytest.approx(0.02)
+    # seed noise that makes the raw points fall is not read as a falling curve
+    noisy = TransferResponse.fit(leans, 0.5 - 0.01 * (leans - 0.5), pool=0.3)
+    assert noisy.coef[1:] == (0.0, 0.0) and noisy.lean_for(0.01) == 0.5
+    ident = TransferResponse.identity(0.4)
+    assert ident.lean_for(0.04) == pytest.approx(0.6) and ident.gain == 1.0
+
+
+def test_realised_share_follows_the_drawn_swing_where_the_model_can_realise_it():
+    """Behaviour: over the structural draws, the leader's realised share rises with the swing the
+    prior drew, about one for one within the range the pilot curve spans (a drawn swing the model
+    cannot realise stops at the end of that range)."""
+    from runoff_abm.studies.priors import evidence
+
+    scn = load_scenario(str(CONTESTS_DIR / "fr-bap-2017.toml"))
+    pred = predict(scn, replicates=40, members=1000, seed=11, executor="serial", progress=False)
+    leader = evidence(scn).leader
+    share = pred.runs["share_a"] if scn.finalists[0] == leader else pred.runs["share_b"]
+    swing = pred.runs["prior.transfer_swing"].to_numpy()
+    resp = pred.structural["transfer_response"]
+    lo, hi = resp["leader_share_at"]["0.02"] - resp["leader_share_at"]["0.5"], \
+        resp["leader_share_at"]["0.98"] - resp["leader_share_at"]["0.5"]
+    inside = (swing > lo) & (swing < hi)
+    assert inside.sum() >= 25
+    slope = np.polyfit(swing[inside], share.to_numpy()[inside], 1)[0]
+    assert 0.6 < slope < 1.4, slope
