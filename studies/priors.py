@@ -24,11 +24,12 @@ reference (Jeffreys) prior, whose posterior predictive is Student-t:
   at most a week after round 1, ``s`` the spread between contests (it also absorbs what moves
   the finalists' own voters). ``w(G)`` is how much of an endorsement's pull is left on election
   day, ``G`` days after round 1: full for :data:`ENDORSEMENT_WEEK` days, then ``7 / G``
-  (:data:`DECAY_FORMS`). Why it decays: the case file's two endorsements that were not followed
-  (Texas 2012, Georgia 2014) came in the two nine-week US runoffs, the endorsements of the one-
-  and two-week runoffs were followed, and a long campaign gives every other influence time to
-  act (the model's own dynamics dampen an early leaning more over a long campaign:
-  :class:`TransferResponse`). The form was chosen among those of :data:`DECAY_FORMS` by their
+  (:data:`DECAY_FORMS`). Why it decays: of the seven contests where the case file finds the main
+  eliminated candidates' endorsements converging on one finalist, the two where voters did not
+  follow them (Texas 2012, Georgia 2014) were the two nine-week US runoffs, and the five where
+  they did were held a week or less after round 1; a long campaign also gives every other
+  influence time to act (the model's own dynamics dampen an early leaning more over a long
+  campaign: :class:`TransferResponse`). The form was chosen among those of :data:`DECAY_FORMS` by their
   leave-one-out scores on the shipped contests (:func:`runoff_abm.studies.backtest.form_scores`,
   docs/studies.md), which makes the back-test's score of the decay itself in-sample.
   A draw ``(a, b, s, e)`` sets ``transfer_lean`` (the eliminated voters' leaning toward the

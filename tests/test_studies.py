@@ -304,3 +304,19 @@ def test_sobol_indices_known_answer(tmp_path):
 def test_sensitivity_refuses_a_factorial_sweep(serial_out):
     with pytest.raises(SweepError, match="morris or sobol"):
         sensitivity(serial_out)
+
+
+def test_shipped_morris_spec_screens_every_behavioural_parameter_but_transfer_lean():
+    """The spec and docs/studies.md say "every behavioural parameter": hold them to it. ``transfer_lean``
+    (default -1: the scenario's own leanings) has no default +-50% range to screen."""
+    import dataclasses
+
+    from runoff_abm.model.params import Params
+    from runoff_abm.studies.spec import load_spec
+
+    root = Path(__file__).resolve().parent.parent
+    spec = load_spec(root / "scenarios" / "sweeps" / "morris-behaviour.toml")
+    every = {f.name for f in dataclasses.fields(Params)}
+    assert set(spec.ranges) == every - {"transfer_lean"}
+    doc = (root / "docs" / "studies.md").read_text(encoding="utf-8")
+    assert f"a Morris screen of {len(spec.ranges)} of the {len(every)} behavioural parameters" in doc
