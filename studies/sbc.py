@@ -16,7 +16,6 @@ default prior or ``--prior``) and prints the coverage per parameter and overall
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -73,6 +72,7 @@ def sbc(simulate: Callable[[np.ndarray, list[int]], np.ndarray], prior: UniformP
     """
     from runoff_abm.model.rng import replicate_seeds
     from runoff_abm.studies.progress import Progress
+    from runoff_abm.studies.sweep import SweepError
 
     t0 = time.monotonic()
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5BC]))
@@ -83,6 +83,10 @@ def sbc(simulate: Callable[[np.ndarray, list[int]], np.ndarray], prior: UniformP
     with Progress(truths, desc="sbc", unit="truth", show=progress) as bar:
         for i in range(truths):
             while True:
+                if k >= len(seeds) - truths:  # the last ``truths`` seeds are the calibrations'
+                    raise SweepError(f"simulation-based calibration: after {k:,} draws from the prior, truth "
+                                     f"{i + 1} of {truths} still has no data set that meets the qualitative "
+                                     "patterns; too few members per run, or a prior that breaks them")
                 truth = prior.sample(rng, 1)
                 y = np.asarray(simulate(truth, [int(seeds[k])]), float).reshape(1, -1)
                 k += 1
@@ -152,30 +156,38 @@ def sbc_table(theta: np.ndarray, stats: np.ndarray, prior: UniformPrior, m: int,
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.sbc``: SBC of the labor-2011 calibration on the real model."""
+    from runoff_abm.cli import OneLineParser
     from runoff_abm.model.errors import RunoffError
+    from runoff_abm.model.inputs import MAX_WORKERS, parse_count, parse_members, parse_seed
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 
-    p = argparse.ArgumentParser(prog="python -m runoff_abm.studies.sbc", description=__doc__.split("\n")[0])
+    p = OneLineParser(prog="python -m runoff_abm.studies.sbc", description=__doc__.split("\n")[0])
     p.add_argument("--scenario", default="labor-2011")
     p.add_argument("--prior", default=None, help="prior ranges (default: scenarios/calibration/prior.toml)")
-    p.add_argument("--truths", type=int, default=200)
-    p.add_argument("--members", type=int, default=1000)
-    p.add_argument("--population", type=int, default=100)
-    p.add_argument("--generations", type=int, default=4)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--truths", default="200", help="synthetic truths drawn from the prior (1 to 100,000)")
+    p.add_argument("--members", default="1000", help="members per run")
+    p.add_argument("--population", default="100", help="ABC-SMC particles per generation (10 to 100,000)")
+    p.add_argument("--generations", default="4", help="ABC-SMC generations (1 to 50)")
+    p.add_argument("--seed", default="1", help="master seed")
+    p.add_argument("--workers", default=None, help="local worker processes")
     p.add_argument("--out", default=None, help="write sbc.parquet and coverage.csv here")
     a = p.parse_args(argv)
     try:
         from runoff_abm.model.scenario import load_scenario
 
+        truths = parse_count(a.truths, "--truths", 1, 100_000)
+        members = parse_members(a.members, "--members")
+        population = parse_count(a.population, "--population", 10, 100_000, "particles")
+        generations = parse_count(a.generations, "--generations", 1, 50, "generations")
+        seed = parse_seed(a.seed, "--seed")
+        workers = None if a.workers is None else parse_count(a.workers, "--workers", 1, MAX_WORKERS, "processes")
         scn = load_scenario(a.scenario)
         ranges = load_prior(a.prior)
         targets = load_targets(scn)
-        with ScenarioSimulator(scn, ranges, targets, members=a.members, workers=a.workers) as sim:
-            res = sbc(sim, UniformPrior.from_ranges(ranges), truths=a.truths, population=a.population,
-                      generations=a.generations, seed=a.seed, constraint=sim.constraint, progress=None)
+        with ScenarioSimulator(scn, ranges, targets, members=members, workers=workers) as sim:
+            res = sbc(sim, UniformPrior.from_ranges(ranges), truths=truths, population=population,
+                      generations=generations, seed=seed, constraint=sim.constraint, progress=None)
     except RunoffError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

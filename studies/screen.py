@@ -19,7 +19,7 @@ the run that chose the shipped prior.
 
 from __future__ import annotations
 
-import argparse
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -112,26 +112,39 @@ def screen(scn, ranges: dict[str, tuple[float, float]], targets, *, trajectories
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.screen``: the Morris screen of the calibration."""
-    from runoff_abm.model.errors import RunoffError
+    from runoff_abm.cli import OneLineParser
+    from runoff_abm.model.errors import InputError, RunoffError
+    from runoff_abm.model.inputs import MAX_WORKERS, parse_count, parse_members, parse_seed
     from runoff_abm.model.scenario import load_scenario
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import load_targets
 
-    p = argparse.ArgumentParser(prog="python -m runoff_abm.studies.screen", description=__doc__.split("\n")[0])
+    p = OneLineParser(prog="python -m runoff_abm.studies.screen", description=__doc__.split("\n")[0])
     p.add_argument("--scenario", default="labor-2011")
     p.add_argument("--ranges", default=str(SCREEN_RANGES), help="ranges to screen (TOML [parameters])")
-    p.add_argument("--trajectories", type=int, default=20)
-    p.add_argument("--replicates", type=int, default=2)
-    p.add_argument("--members", type=int, default=10000)
-    p.add_argument("--ratio", type=float, default=3.0)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--trajectories", default="20", help="Morris trajectories (2 to 10,000)")
+    p.add_argument("--replicates", default="2", help="replicates per point (1 to 1,000)")
+    p.add_argument("--members", default="10000", help="members per run")
+    p.add_argument("--ratio", default="3.0", help="a parameter is informed when its mu* is this many times the dummy's")
+    p.add_argument("--seed", default="1", help="master seed")
+    p.add_argument("--workers", default=None, help="local worker processes")
     p.add_argument("--out", default=None, help="write screen.csv here")
     a = p.parse_args(argv)
     try:
+        trajectories = parse_count(a.trajectories, "--trajectories", 2, 10_000)
+        replicates = parse_count(a.replicates, "--replicates", 1, 1_000)
+        members = parse_members(a.members, "--members")
+        seed = parse_seed(a.seed, "--seed")
+        workers = None if a.workers is None else parse_count(a.workers, "--workers", 1, MAX_WORKERS, "processes")
+        try:
+            ratio = float(a.ratio)
+        except ValueError:
+            raise InputError("--ratio", "", f"{a.ratio[:40]!r} is not a number; allowed: above 0") from None
+        if not 0 < ratio < math.inf:
+            raise InputError("--ratio", "", f"{a.ratio[:40]} is out of range; allowed: above 0")
         scn = load_scenario(a.scenario)
-        res = screen(scn, load_prior(a.ranges), load_targets(scn), trajectories=a.trajectories,
-                     replicates=a.replicates, members=a.members, seed=a.seed, ratio=a.ratio, workers=a.workers)
+        res = screen(scn, load_prior(a.ranges), load_targets(scn), trajectories=trajectories,
+                     replicates=replicates, members=members, seed=seed, ratio=ratio, workers=workers)
     except RunoffError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ The full SBC of ABC-SMC on the labor-2011 calibration is a documented command
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from runoff_abm.model.rng import replicate_seeds
 from runoff_abm.studies.sbc import sbc, sbc_table
@@ -69,3 +70,37 @@ def test_without_the_adjustment_the_intervals_are_too_wide():
     res = sbc(_noisy, prior, truths=150, population=100, generations=4, seed=3, adjust=False)
     cov = res.coverage().set_index("parameter")
     assert cov.loc["a", "cover90"] > 0.95, res.format()
+
+
+
+def exit_status(main, argv: list[str]) -> int:
+    """A module command's exit status, whether it returns it or argparse exits."""
+    try:
+        return main(argv)
+    except SystemExit as err:
+        return int(err.code or 0)
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["--truths", "x"], "--truths: 'x' is not a whole number"),
+    (["--truths", "0"], "--truths: 0 is out of range"),
+    (["--seed", "-1"], "--seed: -1 is out of range"),
+    (["--population", "5"], "--population: 5 is out of range"),
+    (["--workers", "0"], "--workers: 0 is out of range"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_sbc_command_bad_input_is_one_line_and_exit_2(argv, what, capsys):
+    from runoff_abm.studies.sbc import main
+
+    assert exit_status(main, argv) == 2
+    err = capsys.readouterr().err
+    assert what in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_sbc_that_cannot_draw_a_truth_says_why_instead_of_failing(capsys):
+    """Too few members: no data set meets the patterns; one line, exit 2, not an IndexError."""
+    from runoff_abm.studies.sbc import main
+
+    assert main(["--members", "5", "--truths", "1", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no data set that meets the qualitative patterns" in err and len(err.strip().splitlines()) == 1

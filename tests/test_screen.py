@@ -4,6 +4,7 @@ model never uses in the scenario sits at the dummy's (seed noise) level."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from runoff_abm.studies.screen import screen
 from runoff_abm.studies.simulator import Target
@@ -23,3 +24,19 @@ def test_screen_tells_an_informed_parameter_from_an_unused_one():
     assert "habit_voter" in res.informed() and "monitoring" not in res.informed()
     assert res.settings["runs"] == 8 * 5 * 2
     assert "informed" in res.format() and "fixed" in res.format()
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["--trajectories", "x"], "--trajectories: 'x' is not a whole number"),
+    (["--replicates", "0"], "--replicates: 0 is out of range"),
+    (["--members", "1e9"], "--members: '1e9' is not a whole number"),
+    (["--ratio", "nan"], "--ratio: nan is out of range"),
+    (["--ratio", "abc"], "--ratio: 'abc' is not a number"),
+    (["--seed", "1.5"], "--seed: '1.5' is not a whole number"),
+])
+def test_screen_command_bad_input_is_one_line_and_exit_2(argv, what, capsys):
+    from runoff_abm.studies.screen import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert what in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
