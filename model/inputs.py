@@ -8,13 +8,14 @@ accepted or refused the same way everywhere, with the same one-line message
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
-from runoff_abm.model.errors import InputError, ParameterError, clean_text
+from runoff_abm.model.errors import InputError, ParameterError, clean_text, one_line
 from runoff_abm.model.params import parse_value
 
-__all__ = ["MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "MAX_WORKERS", "parse_seed", "parse_members", "parse_count",
+__all__ = ["EXIT_USAGE", "OneLineParser", "MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "MAX_WORKERS", "parse_seed", "parse_members", "parse_count",
            "parse_fraction", "parse_overrides"]
 
 #: Seeds are non-negative integers below 2**63 (they are stored as int64 in result tables).
@@ -25,6 +26,26 @@ MIN_MEMBERS = 2
 MAX_MEMBERS = 5_000_000
 #: The most local worker processes (or local Dask workers) one command may start.
 MAX_WORKERS = 512
+
+
+#: Exit status of a command given bad input (a usage error).
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``runoff: error: ...`` (or ``PROG: error: ...``
+    for a command that is not ``runoff``), exit status :data:`EXIT_USAGE` (instead of argparse's
+    usage block); subcommand parsers inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one line and exit with :data:`EXIT_USAGE`."""
+        text = one_line(" ".join(message.split()))
+        if self.prog.startswith("runoff"):
+            cmd = self.prog.removeprefix("runoff").strip()
+            head = "runoff: error: " + (f"{cmd}: " if cmd else "")
+        else:
+            head = f"{self.prog}: error: "
+        self.exit(EXIT_USAGE, f"{head}{text} (see `{self.prog} --help`)\n")
 
 
 def _integer(value: Any, source: str, allowed: str) -> int:

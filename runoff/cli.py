@@ -21,11 +21,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from runoff_abm.model.errors import InputError, RunoffError, one_line
 from runoff_abm.model.inputs import (
+    EXIT_USAGE,
     MAX_WORKERS,
+    OneLineParser,
     parse_count,
     parse_fraction,
     parse_members,
@@ -37,7 +39,6 @@ from runoff_abm.scenarios import DEFAULT_SCENARIO
 
 __all__ = ["main", "build_parser", "RECORD_FORMAT"]
 
-EXIT_USAGE = 2
 #: The version of the ``reproduce`` record in ``runoff run --json`` (read by ``runoff rerun``).
 RECORD_FORMAT = 1
 #: The largest result file ``runoff rerun`` reads.
@@ -49,17 +50,6 @@ class UsageError(InputError):
 
     def __init__(self, message: str):
         super().__init__("", "", message)
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, ``runoff: error: ...``, exit status 2 (instead
-    of argparse's usage block); subcommand parsers inherit it."""
-
-    def error(self, message: str) -> NoReturn:
-        text = one_line(" ".join(message.split()))
-        cmd = self.prog.removeprefix("runoff").strip()
-        where = f"{cmd}: " if cmd else ""
-        self.exit(EXIT_USAGE, f"runoff: error: {where}{text} (see `{self.prog} --help`)\n")
 
 
 def _width(args) -> int | None:

@@ -156,9 +156,8 @@ def sbc_table(theta: np.ndarray, stats: np.ndarray, prior: UniformPrior, m: int,
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.sbc``: SBC of the labor-2011 calibration on the real model."""
-    from runoff_abm.cli import OneLineParser
     from runoff_abm.model.errors import RunoffError
-    from runoff_abm.model.inputs import MAX_WORKERS, parse_count, parse_members, parse_seed
+    from runoff_abm.model.inputs import MAX_WORKERS, OneLineParser, parse_count, parse_members, parse_seed
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 

@@ -112,9 +112,8 @@ def screen(scn, ranges: dict[str, tuple[float, float]], targets, *, trajectories
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.screen``: the Morris screen of the calibration."""
-    from runoff_abm.cli import OneLineParser
     from runoff_abm.model.errors import InputError, RunoffError
-    from runoff_abm.model.inputs import MAX_WORKERS, parse_count, parse_members, parse_seed
+    from runoff_abm.model.inputs import MAX_WORKERS, OneLineParser, parse_count, parse_members, parse_seed
     from runoff_abm.model.scenario import load_scenario
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import load_targets
