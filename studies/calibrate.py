@@ -399,7 +399,11 @@ def plot_posterior(cal: Calibration, out_dir: Path) -> list[Path]:
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"ABC posterior marginals ({cal.scenario}, {len(cal.posterior)} accepted)")
+    if cal.diagnostics.get("method") == "smc":
+        title = f"ABC-SMC posterior marginals ({cal.scenario}, {len(cal.posterior)} particles, regression-adjusted)"
+    else:
+        title = f"ABC rejection posterior marginals ({cal.scenario}, {len(cal.posterior)} accepted draws)"
+    fig.suptitle(title)
     fig.tight_layout()
     p1 = out_dir / "posterior_marginals.png"
     fig.savefig(p1, dpi=90)
