@@ -293,6 +293,10 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         response = transfer_response(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None,
                                      trust_rules=trust_rules, prior=prior)
         summary["transfer_response"] = response.as_dict()
+        if response.pool > 0:
+            summary["description"] += (f"; pilot runs: over this campaign the model keeps {response.gain:.0%} of an "
+                                       "early leaning of the eliminated voters, and each draw's leaning is set "
+                                       "so that the model realises the drawn swing")
         for i in range(replicates):
             over, q = prior.draw(srng, scn, sets[i], response=response)
             sets[i] = {**sets[i], **over}
