@@ -71,7 +71,7 @@ from runoff_abm.scenarios import BUILTIN_DIR
 
 __all__ = ["CONTESTS_DIR", "CaseEvidence", "BayesLinear", "StructuralPrior", "PriorError", "evidence",
            "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS", "TransferResponse",
-           "transfer_response"]
+           "transfer_response", "endorsement_decay", "DECAY_FORMS", "DECAY", "ENDORSEMENT_WEEK"]
 
 #: The shipped real contests (each with an ``[observed]`` result).
 CONTESTS_DIR = BUILTIN_DIR / "contests"
