@@ -429,12 +429,19 @@ def markdown_forms(table: pd.DataFrame) -> str:
 def markdown_seeds(runs: dict[int, pd.DataFrame]) -> str:
     """The overall log score, Brier score and 90% share coverage of the same back-test run with
     several master seeds (``runs``: master seed -> its ``backtest.csv`` rows), as Markdown: how much
-    of a difference between forecasters is Monte Carlo noise."""
-    out = ["| master seed | log score: model | proportional | Brier: model | proportional | share inside 90%: model |",
-           "|---|---|---|---|---|---|"]
+    of a difference between forecasters is Monte Carlo noise; and the model's mean lead in log
+    score over proportional transfer without the contest where it gains most (how much the lead
+    rests on one contest)."""
+    out = ["| master seed | log score: model | proportional | model's lead without its best contest | Brier: model "
+           "| proportional | share inside 90%: model |",
+           "|---|---|---|---|---|---|---|"]
     for seed, rows in sorted(runs.items()):
         bt = Backtest(rows=rows, coverage=pd.DataFrame(), replicates=int(rows["runs"].iloc[0]), members=0, seed=seed)
         o = bt.overall()
+        gain = (rows["model.log_score"] - rows["proportional.log_score"]).to_numpy()
+        best = int(np.argmax(gain))
+        rest = float(np.delete(gain, best).mean())
         out.append(f"| {seed} | {o['model']['log_score']:.3f} | {o['proportional']['log_score']:.3f} | "
-                   f"{o['model']['brier']:.3f} | {o['proportional']['brier']:.3f} | {o['model']['share_in_90']:.0%} |")
+                   f"{rest:+.3f} (without {rows['contest'].iloc[best]}) | {o['model']['brier']:.3f} | "
+                   f"{o['proportional']['brier']:.3f} | {o['model']['share_in_90']:.0%} |")
     return "\n".join(out) + "\n"

@@ -291,7 +291,7 @@ def predict(scenario: str | Scenario, *, posterior: str | Path | None = None, re
         summary = {**prior.summary(), "description": prior.describe()}
         srng = np.random.default_rng(seeds[-2])
         response = transfer_response(scn, min(members, PILOT_MEMBERS), sets[0] if posterior is not None else None,
-                                     trust_rules=trust_rules, prior=prior)
+                                     trust_rules=trust_rules, prior=prior, seed=seed)
         summary["transfer_response"] = response.as_dict()
         if response.pool > 0:
             summary["description"] += (f"; pilot runs: over this campaign the model keeps {response.gain:.0%} of an "

@@ -26,17 +26,19 @@ reference (Jeffreys) prior, whose posterior predictive is Student-t:
   day, ``G`` days after round 1: full for :data:`ENDORSEMENT_WEEK` days, then ``7 / G``
   (:data:`DECAY_FORMS`). Why it decays: of the seven contests where the case file finds the main
   eliminated candidates' endorsements converging on one finalist, the two where voters did not
-  follow them (Texas 2012, Georgia 2014) were the two nine-week US runoffs, and the five where
-  they did were held a week or less after round 1; a long campaign also gives every other
-  influence time to act (the model's own dynamics dampen an early leaning more over a long
-  campaign: :class:`TransferResponse`). The form was chosen among those of :data:`DECAY_FORMS` by their
+  follow them (Texas 2012, Georgia 2014: "US state primaries, where the runoff electorate shrank
+  by about 20%") were the two nine-week runoffs, and the five where they did were held a week or
+  less after round 1; a long campaign also gives every other influence time to act (the model's
+  own dynamics dampen an early leaning more over a long campaign: :class:`TransferResponse`).
+  Gap, US primary and falling turnout go together in those two contests; docs/studies.md lists
+  the caveats. The form was chosen among those of :data:`DECAY_FORMS` by their
   leave-one-out scores on the shipped contests (:func:`runoff_abm.studies.backtest.form_scores`,
   docs/studies.md), which makes the back-test's score of the decay itself in-sample.
   A draw ``(a, b, s, e)`` sets ``transfer_lean`` (the eliminated voters' leaning toward the
   leader whose expected realised swing is ``a p + e``, through the model's response curve
-  :class:`TransferResponse`) and ``endorsement_trust`` (``b w(G) / (1/2 x susceptibility_mean x
-  gain)``, so that a strength-1 endorsement moves its voters' leaning by ``b w(G)`` after the
-  campaign's damping; clipped to [0, 1]).
+  :class:`TransferResponse`) and ``endorsement_trust`` (so that the endorsements move the
+  leader's share by ``b w(G) p d`` in the model, through the shift the pilot runs measure;
+  clipped to [0, 1]: :meth:`StructuralPrior.trust_for`).
 * turnout: ``t = c0 + c1 log(gap / 7 days) + u``. A draw of ``t`` sets ``habit_voter`` (when
   turnout falls) or ``abstainer_reentry`` (when it rises, for an electorate that allows it) so
   that the members' expected propensities on election day give ``1 + t`` runoff voters per
@@ -71,7 +73,7 @@ from runoff_abm.scenarios import BUILTIN_DIR
 
 __all__ = ["CONTESTS_DIR", "CaseEvidence", "BayesLinear", "StructuralPrior", "PriorError", "evidence",
            "load_contests", "fit_prior", "prior_for", "same_contest", "STRUCTURAL_PARAMETERS", "TransferResponse",
-           "transfer_response", "endorsement_decay", "DECAY_FORMS", "DECAY", "ENDORSEMENT_WEEK"]
+           "transfer_response", "pilot_seeds", "endorsement_decay", "DECAY_FORMS", "DECAY", "ENDORSEMENT_WEEK"]
 
 #: The shipped real contests (each with an ``[observed]`` result).
 CONTESTS_DIR = BUILTIN_DIR / "contests"
@@ -315,7 +317,7 @@ class StructuralPrior:
         lean_leader = response.lean_for((a + e) * pool)
         gain = response.gain
         effect = float(b) * endorsement_decay(scn.election_day, self.decay)
-        trust = self.trust_for(float(b), scn, params, gain)
+        trust = self.trust_for(float(b), scn, params, response)
         (c0, c1), su = self.turnout.draw(rng)
         change = float(c0 + c1 * math.log(scn.election_day / 7.0) + rng.normal(0.0, su))
         orphan = _beta_draw(rng, *ASSUMED_BETA["orphan_demobilisation"])
@@ -330,12 +332,23 @@ class StructuralPrior:
                  "transfer_sd": s, "transfer_swing": (a + e) * pool}
         return over, drawn
 
-    def trust_for(self, b: float, scn: Scenario, params: Params, gain: float) -> float:
-        """``endorsement_trust`` for an endorsement effect ``b``: ``b w(G) / (1/2 x
-        susceptibility_mean x gain)`` within [0, 1], so that a strength-1 endorsement moves its
-        voters' leaning by ``b w(G)`` after the campaign's damping ``gain``."""
+    def trust_for(self, b: float, scn: Scenario, params: Params, response: TransferResponse) -> float:
+        """``endorsement_trust`` for an endorsement effect ``b``, within [0, 1].
+
+        The prior wants the endorsements to move the leader's share by ``b w(G) p d``. Where the
+        pilot runs measured the model's own shift at ``endorsement_trust`` 1
+        (:attr:`TransferResponse.shift`, same sign as ``d``), the trust is that want over the
+        shift (a shift linear in trust). Otherwise (no endorsement of a finalist, or no pilot
+        runs) ``b w(G) / (1/2 x susceptibility_mean x gain)``: a strength-1 endorsement moves its
+        voters' leaning by ``b w(G)``, damped like an early leaning.
+        """
         effect = b * endorsement_decay(scn.election_day, self.decay)
-        return float(np.clip(effect / (0.5 * max(params.susceptibility_mean, 1e-6) * max(gain, 1e-6)), 0.0, 1.0))
+        want = effect * evidence_pool(scn) * endorsement_balance(scn)
+        shift = response.shift
+        if shift is not None and want != 0 and abs(shift) > 1e-6 and np.sign(shift) == np.sign(endorsement_balance(scn)):
+            return float(np.clip(want / shift, 0.0, 1.0))
+        return float(np.clip(effect / (0.5 * max(params.susceptibility_mean, 1e-6) * max(response.gain, 1e-6)),
+                             0.0, 1.0))
 
     @staticmethod
     def turnout_parameters(scn: Scenario, params: Params, change: float) -> tuple[float, float]:
@@ -423,10 +436,18 @@ def prior_for(scn: Scenario, contests: list[Scenario] | None = None) -> Structur
     return fit_prior(load_contests() if contests is None else contests, leave_out=scn)
 
 
-#: The initial leanings (toward the round-1 leader) and the seeds of the pilot runs of
-#: :func:`transfer_response`.
+#: The initial leanings (toward the round-1 leader) of the pilot runs of :func:`transfer_response`.
 PILOT_LEANS = (0.02, 0.25, 0.5, 0.75, 0.98)
-PILOT_SEEDS = (101, 102, 103)
+#: Seeds per leaning of the pilot runs (:func:`pilot_seeds`).
+PILOT_RUNS = 3
+
+
+def pilot_seeds(seed: int) -> tuple[int, ...]:
+    """The pilot runs' seeds for a prediction with master ``seed``: their own stream of the
+    master seed (``SeedSequence([seed, 0x9170])``), so another master seed also redraws the
+    pilot runs and the seed-to-seed spread of a result includes their noise."""
+    children = np.random.SeedSequence([seed, 0x9170]).spawn(PILOT_RUNS)
+    return tuple(int(c.generate_state(1, dtype=np.uint64)[0] % (2**63)) for c in children)  # as replicate_seeds
 #: Bounds of the damping (:attr:`TransferResponse.gain`).
 GAIN_RANGE = (0.1, 1.5)
 
@@ -443,17 +464,21 @@ class TransferResponse:
     monotonically and pools every pilot run against seed noise).
 
     ``trust`` is the ``endorsement_trust`` of the pilot runs of the curve (a trusted endorsement
-    pulls its voters toward the endorsed finalist and so also dampens their own leaning), and
+    pulls its voters toward the endorsed finalist and so also dampens their own leaning);
     ``gain`` the damping of a leaning with no endorsement effect at all (``endorsement_trust``
     0): the share of a change of leaning from 1/4 to 3/4 that the model realises, over what a
-    full transfer (``pool / 2``) would give, within :data:`GAIN_RANGE`. It converts the prior's
-    endorsement effect into ``endorsement_trust``.
+    full transfer (``pool / 2``) would give, within :data:`GAIN_RANGE`; ``shift`` the change of
+    the leader's share from ``endorsement_trust`` 0 to 1 at leaning 1/2 (paired seeds; None
+    where no eliminated candidate endorses a finalist). ``shift`` (or, without it, ``gain``)
+    converts the prior's endorsement effect into ``endorsement_trust``
+    (:meth:`StructuralPrior.trust_for`).
     """
 
     coef: tuple[float, float, float]
     pool: float
     gain: float = 1.0
     trust: float | None = None
+    shift: float | None = None
 
     @classmethod
     def identity(cls, pool: float) -> TransferResponse:
@@ -462,14 +487,14 @@ class TransferResponse:
 
     @classmethod
     def fit(cls, leans: np.ndarray, shares: np.ndarray, pool: float, gain: float = 1.0,
-            trust: float | None = None) -> TransferResponse:
+            trust: float | None = None, shift: float | None = None) -> TransferResponse:
         """Fit the curve to pilot runs: ``shares[k]`` is the leader's share in a run at ``leans[k]``."""
         x = np.asarray(leans, dtype=float) - 0.5
         y = np.asarray(shares, dtype=float)
         design = np.column_stack([x - x.mean(), x**3 - np.mean(x**3)])
         (c1, c3), _ = optimize.nnls(design, y - y.mean())
         c0 = float(y.mean() - c1 * x.mean() - c3 * np.mean(x**3))
-        return cls(coef=(c0, float(c1), float(c3)), pool=pool, gain=gain, trust=trust)
+        return cls(coef=(c0, float(c1), float(c3)), pool=pool, gain=gain, trust=trust, shift=shift)
 
     def share_at(self, lean: float | np.ndarray) -> float | np.ndarray:
         """The leader's expected share at leaning ``lean`` toward the leader."""
@@ -494,47 +519,58 @@ class TransferResponse:
     def as_dict(self) -> dict[str, Any]:
         """A plain record (the prediction's summary)."""
         return {"coefficients": list(self.coef), "pool": self.pool, "gain": self.gain, "trust": self.trust,
+                "endorsement_shift": self.shift,
                 "leader_share_at": {f"{lean:g}": float(self.share_at(lean)) for lean in PILOT_LEANS}}
 
 
-def _pilot(scn: Scenario, members: int, base: dict[str, Any], trust_rules: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(leanings, leader's shares) of the pilot runs: every leaning of :data:`PILOT_LEANS` with
-    every seed of :data:`PILOT_SEEDS` (paired: the same seeds at each leaning)."""
+def _pilot(scn: Scenario, members: int, base: dict[str, Any], trust_rules: bool, seeds: tuple[int, ...],
+           leans: tuple[float, ...] = PILOT_LEANS) -> tuple[np.ndarray, np.ndarray]:
+    """(leanings, leader's shares) of the pilot runs: every leaning of ``leans`` with every seed
+    of ``seeds`` (paired: the same seeds at each leaning)."""
     from runoff_abm.model.api import run
 
     leader, _ = _leader(scn)
     a_is_leader = scn.finalists[0] == leader
-    leans, shares = [], []
-    for lean in PILOT_LEANS:
-        for seed in PILOT_SEEDS:
+    out_leans, shares = [], []
+    for lean in leans:
+        for seed in seeds:
             res = run(scn, seed=seed, members=members, trust_rules=trust_rules,
                       **{**base, "transfer_lean": lean if a_is_leader else 1 - lean})
-            leans.append(lean)
+            out_leans.append(lean)
             shares.append(res.shares[leader])
-    return np.array(leans), np.array(shares)
+    return np.array(out_leans), np.array(shares)
 
 
 def transfer_response(scn: Scenario, members: int, base: dict[str, Any] | None = None, trust_rules: bool = False,
-                      prior: StructuralPrior | None = None) -> TransferResponse:
-    """The model's :class:`TransferResponse` for ``scn`` (pilot runs with ``base`` parameters).
+                      prior: StructuralPrior | None = None, seed: int = 0) -> TransferResponse:
+    """The model's :class:`TransferResponse` for ``scn`` (pilot runs with ``base`` parameters and
+    the seeds :func:`pilot_seeds` gives for the master ``seed``).
 
     First the pilot runs without any endorsement effect (``endorsement_trust`` 0) measure the
-    damping ``gain``. With a ``prior``, a second set of pilot runs measures the curve at the
-    ``endorsement_trust`` of the prior's mean endorsement effect (the trust most runs will have),
-    since a trusted endorsement also dampens its voters' own leaning.
+    damping ``gain``. With a ``prior`` and an eliminated candidate endorsing a finalist, runs at
+    leaning 1/2 with ``endorsement_trust`` 1 measure the endorsements' ``shift`` of the leader's
+    share; then a last set of pilot runs measures the curve at the ``endorsement_trust`` of the
+    prior's mean endorsement effect (the trust most runs will have), since a trusted
+    endorsement also dampens its voters' own leaning.
     """
     pool = evidence_pool(scn)
     if pool <= 0:
         return TransferResponse.identity(0.0)
     base = dict(base or {})
-    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": 0.0}, trust_rules)
+    seeds = pilot_seeds(seed)
+    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": 0.0}, trust_rules, seeds)
     pure = TransferResponse.fit(leans, shares, pool, trust=0.0)
     gain = float(np.clip(pure.slope() / pool, *GAIN_RANGE))
     if prior is None:
         return TransferResponse(coef=pure.coef, pool=pool, gain=gain, trust=0.0)
+    shift = None
+    if endorsement_balance(scn) != 0:
+        _, full = _pilot(scn, members, {**base, "endorsement_trust": 1.0}, trust_rules, seeds, leans=(0.5,))
+        shift = float(np.mean(full) - np.mean(shares[leans == 0.5]))
+    measured = TransferResponse(coef=pure.coef, pool=pool, gain=gain, trust=0.0, shift=shift)
     params = Params.from_mapping({**scn.parameters, **base})
-    trust = prior.trust_for(float(prior.transfer.beta[1]), scn, params, gain)
+    trust = prior.trust_for(float(prior.transfer.beta[1]), scn, params, measured)
     if trust == 0.0:
-        return TransferResponse(coef=pure.coef, pool=pool, gain=gain, trust=0.0)
-    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": trust}, trust_rules)
-    return TransferResponse.fit(leans, shares, pool, gain=gain, trust=trust)
+        return measured
+    leans, shares = _pilot(scn, members, {**base, "endorsement_trust": trust}, trust_rules, seeds)
+    return TransferResponse.fit(leans, shares, pool, gain=gain, trust=trust, shift=shift)

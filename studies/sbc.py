@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             res = sbc(sim, UniformPrior.from_ranges(ranges), truths=truths, population=population,
                       generations=generations, seed=seed, constraint=sim.constraint, progress=None)
     except RunoffError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"{p.prog}: error: {err}", file=sys.stderr)
         return 2
     print(res.format())
     if a.out:

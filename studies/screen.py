@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         res = screen(scn, load_prior(a.ranges), load_targets(scn), trajectories=trajectories,
                      replicates=replicates, members=members, seed=seed, ratio=ratio, workers=workers)
     except RunoffError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"{p.prog}: error: {err}", file=sys.stderr)
         return 2
     print(res.format())
     print("\ninformed: " + ", ".join(res.informed()))

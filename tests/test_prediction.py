@@ -236,19 +236,23 @@ def test_decay_forms_agree_where_every_runoff_is_within_a_week_and_differ_where_
 
 
 def test_share_predictive_matches_the_mean_of_the_transfer_draws():
-    scn = load_scenario(str(CONTESTS_DIR / "fr-bap-2017.toml"))
+    """The prior's analytic predictive and its draws agree, in a 63-day runoff where the decay
+    leaves 1/9 of the endorsements' pull (a draw that forgot the decay would miss the mean)."""
+    scn = load_scenario(str(CONTESTS_DIR / "us-ga-2014.toml"))
     prior = prior_for(scn)
     rng = np.random.default_rng(4)
     from runoff_abm.studies.priors import TransferResponse, endorsement_balance, evidence_pool
 
     pool, d = evidence_pool(scn), endorsement_balance(scn)
+    assert d < -0.5 and scn.election_day == 63
     swings = []
     for _ in range(4000):
         _, q = prior.draw(rng, scn, response=TransferResponse.identity(pool))
+        assert q["endorsement_effect_left"] == pytest.approx(q["endorsement_effect"] * 7 / 63)
         swings.append(q["transfer_swing"] + q["endorsement_effect_left"] * pool * d)
     mu, scale, dof = prior.share_predictive(scn)
-    hamon, valls = scn.candidate("Hamon").votes, scn.candidate("Valls").votes  # Hamon led round 1
-    s1 = hamon / (hamon + valls)
+    perdue, kingston = scn.candidate("Perdue").votes, scn.candidate("Kingston").votes  # Perdue led round 1
+    s1 = perdue / (perdue + kingston)
     centre = mu - (s1 + pool * (0.5 - s1))
     assert np.mean(swings) == pytest.approx(centre, abs=0.006)
     assert np.std(swings) == pytest.approx(scale * math.sqrt(dof / (dof - 2)), rel=0.1)
@@ -290,3 +294,34 @@ def test_realised_share_follows_the_drawn_swing_where_the_model_can_realise_it()
     assert inside.sum() >= 25
     slope = np.polyfit(swing[inside], share.to_numpy()[inside], 1)[0]
     assert 0.6 < slope < 1.4, slope
+
+
+def test_trust_realises_the_priors_endorsement_effect_through_the_measured_shift():
+    """Unit: the trust is the wanted shift ``b w(G) p d`` over the model's measured shift at trust
+    1, clipped to [0, 1]; without a usable measurement it falls back to the damped leaning."""
+    from runoff_abm.model.params import Params
+    from runoff_abm.studies.priors import TransferResponse, endorsement_balance, evidence_pool
+
+    scn = load_scenario(str(CONTESTS_DIR / "us-tx-2012.toml"))  # 63 days; the pool endorsed the leader
+    prior = prior_for(scn)
+    params = Params()
+    pool, d = evidence_pool(scn), endorsement_balance(scn)
+    want = 0.2 * (7 / 63) * pool * d
+    base = TransferResponse(coef=(0.5, 0.1, 0.0), pool=pool, gain=0.2)
+    assert prior.trust_for(0.2, scn, params, TransferResponse(**{**base.__dict__, "shift": 2 * want})) == \
+        pytest.approx(0.5)
+    assert prior.trust_for(0.2, scn, params, TransferResponse(**{**base.__dict__, "shift": want / 4})) == 1.0
+    assert prior.trust_for(-0.2, scn, params, TransferResponse(**{**base.__dict__, "shift": 2 * want})) == 0.0
+    # a shift against the endorsements, or none measured: the damped-leaning formula
+    fallback = min(1.0, 0.2 * (7 / 63) / (0.5 * params.susceptibility_mean * 0.2))
+    for shift in (-2 * want, None):
+        assert prior.trust_for(0.2, scn, params, TransferResponse(**{**base.__dict__, "shift": shift})) == \
+            pytest.approx(fallback)
+
+
+def test_pilot_seeds_are_fixed_by_the_master_seed_and_differ_between_master_seeds():
+    from runoff_abm.studies.priors import PILOT_RUNS, pilot_seeds
+
+    assert pilot_seeds(0) == pilot_seeds(0) and len(set(pilot_seeds(0))) == PILOT_RUNS
+    assert not set(pilot_seeds(0)) & set(pilot_seeds(1))
+    assert all(0 <= s < 2**63 for s in pilot_seeds(2**63 - 1))
