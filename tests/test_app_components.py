@@ -422,8 +422,12 @@ def test_a_bad_uploaded_file_says_why_beside_the_upload_and_keeps_the_model(app)
     upload(rc, "notes.txt", b"hello")
     assert wait_until(lambda: "notes.txt: not a scenario file" in upload_problem(state))
     assert state.session.model is model and state.settings.value.source == "labor-2011"
-    button(rc, "Step one day").widget.click()  # the page still works
-    assert texts(rc, "runoff-day") == ["Day 1 of 9"]
+    # the page still works: a step after the failed uploads moves the day. The upload's reading
+    # thread may still be finishing, and the page then renders the step a moment later, so wait.
+    assert wait_until(lambda: not state.busy.value and not button(rc, "Step one day").widget.disabled)
+    button(rc, "Step one day").widget.click()
+    assert state.session.model.day == 1
+    assert wait_until(lambda: texts(rc, "runoff-day") == ["Day 1 of 9"]), texts(rc, "runoff-day")
 
 
 def test_an_upload_naming_rules_is_refused_and_nothing_is_imported(app, monkeypatch):
