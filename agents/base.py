@@ -18,7 +18,6 @@ import mesa
 __all__ = ["RunoffAgent", "ordered_sum"]
 
 
-
 def ordered_sum(values: Iterable[float]) -> float:
     """The sum of ``values`` added left to right, as Python 3.11's ``sum`` does.
 
@@ -30,6 +29,7 @@ def ordered_sum(values: Iterable[float]) -> float:
     for v in values:
         total = total + v
     return total
+
 
 class _WeakCounters(weakref.WeakKeyDictionary):
     """``model -> itertools.count(1)``, created on first use, dropped with the model."""

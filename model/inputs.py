@@ -9,13 +9,14 @@ accepted or refused the same way everywhere, with the same one-line message
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from runoff_abm.model.errors import InputError, ParameterError, clean_text, one_line
 from runoff_abm.model.params import parse_value
 
-__all__ = ["EXIT_USAGE", "OneLineParser", "MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "MAX_WORKERS", "parse_seed", "parse_members", "parse_count",
+__all__ = ["EXIT_USAGE", "OneLineParser", "MAX_SEED", "MAX_MEMBERS", "MIN_MEMBERS", "MAX_WORKERS", "parse_seed", "parse_members", "parse_count", "parse_workers",
            "parse_fraction", "parse_overrides"]
 
 #: Seeds are non-negative integers below 2**63 (they are stored as int64 in result tables).
@@ -37,15 +38,22 @@ class OneLineParser(argparse.ArgumentParser):
     for a command that is not ``runoff``), exit status :data:`EXIT_USAGE` (instead of argparse's
     usage block); subcommand parsers inherit it."""
 
+    def _head(self) -> str:
+        if self.prog.startswith("runoff"):
+            cmd = self.prog.removeprefix("runoff").strip()
+            return "runoff: error: " + (f"{cmd}: " if cmd else "")
+        return f"{self.prog}: error: "
+
     def error(self, message: str) -> NoReturn:
         """Print the one line and exit with :data:`EXIT_USAGE`."""
         text = one_line(" ".join(message.split()))
-        if self.prog.startswith("runoff"):
-            cmd = self.prog.removeprefix("runoff").strip()
-            head = "runoff: error: " + (f"{cmd}: " if cmd else "")
-        else:
-            head = f"{self.prog}: error: "
-        self.exit(EXIT_USAGE, f"{head}{text} (see `{self.prog} --help`)\n")
+        self.exit(EXIT_USAGE, f"{self._head()}{text} (see `{self.prog} --help`)\n")
+
+    def refuse(self, err: Exception) -> int:
+        """Print a refused value's one line (``err``, e.g. an InputError) to stderr; return
+        :data:`EXIT_USAGE` for the command to exit with."""
+        print(f"{self._head()}{one_line(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _integer(value: Any, source: str, allowed: str) -> int:
@@ -97,6 +105,15 @@ def parse_count(value: Any, source: str, low: int, high: int, unit: str = "") ->
     if not low <= n <= high:
         raise InputError(source, "", f"{n:,} is out of range; allowed: {allowed}")
     return n
+
+
+def parse_workers(value: Any, source: str = "--workers") -> int | None:
+    """A number of local worker processes in ``1 .. MAX_WORKERS``, or None (not given: all cores).
+
+    Raises:
+        InputError: naming ``source`` and the allowed range.
+    """
+    return None if value is None else parse_count(value, source, 1, MAX_WORKERS, "processes")
 
 
 def parse_fraction(value: Any, source: str, *, open_low: bool = True) -> float:

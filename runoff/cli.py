@@ -33,6 +33,7 @@ from runoff_abm.model.inputs import (
     parse_members,
     parse_overrides,
     parse_seed,
+    parse_workers,
 )
 from runoff_abm.model.present import WIDTH, fit_table, wrap
 from runoff_abm.scenarios import DEFAULT_SCENARIO
@@ -82,7 +83,7 @@ def _execute(args, scn, *, seed: int, members: int | None, engine: str, override
 
     if replicates is not None and replicates < 2:
         raise UsageError(f"--replicates {replicates}: expected at least 2 (one run is `runoff run` itself)")
-    workers = None if args.workers is None else parse_count(args.workers, "--workers", 1, MAX_WORKERS, "processes")
+    workers = parse_workers(args.workers)
     model = RunoffModel(scenario=scn, seed=seed, members=members, engine=engine, rules=rules,
                         trust_rules=args.trust_rules, **overrides)
     try:
@@ -336,7 +337,7 @@ def cmd_sensitivity(args) -> int:
 
 def _executor(args) -> dict:
     """Executor keyword arguments from --serial / --workers / --scheduler / --local-cluster."""
-    workers = None if args.workers is None else parse_count(args.workers, "--workers", 1, MAX_WORKERS, "processes")
+    workers = parse_workers(args.workers)
     local = None if args.local_cluster is None else parse_count(args.local_cluster, "--local-cluster", 1,
                                                                  MAX_WORKERS, "workers")
     if args.serial:

@@ -44,7 +44,16 @@ from scipy import optimize, stats
 from runoff_abm.model.present import WIDTH, wrap
 from runoff_abm.model.scenario import Scenario
 from runoff_abm.studies.predict import predict
-from runoff_abm.studies.priors import CONTESTS_DIR, BayesLinear, CaseEvidence, PriorError, evidence, fit_prior
+from runoff_abm.studies.priors import (
+    CONTESTS_DIR,
+    DECAY,
+    DECAY_FORMS,
+    BayesLinear,
+    CaseEvidence,
+    PriorError,
+    evidence,
+    fit_prior,
+)
 from runoff_abm.studies.progress import Progress
 
 __all__ = ["Backtest", "backtest", "crps_ensemble", "crps_normal", "form_scores", "logistic_baseline", "markdown_forms",
@@ -396,8 +405,6 @@ def form_scores(contests: list[Scenario] | None = None) -> pd.DataFrame:
     Brier score of the observed winner and the share of observed leader's shares inside the 90%
     interval, scored as :func:`backtest` scores the model (the Student-t predictive of
     :meth:`~runoff_abm.studies.priors.StructuralPrior.share_predictive`)."""
-    from runoff_abm.studies.priors import DECAY, DECAY_FORMS
-
     cases = contests if contests is not None else _contests(None)
     rows = []
     for form, (text, _) in DECAY_FORMS.items():

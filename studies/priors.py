@@ -343,9 +343,10 @@ class StructuralPrior:
         voters' leaning by ``b w(G)``, damped like an early leaning.
         """
         effect = b * endorsement_decay(scn.election_day, self.decay)
-        want = effect * evidence_pool(scn) * endorsement_balance(scn)
+        balance = endorsement_balance(scn)
+        want = effect * evidence_pool(scn) * balance
         shift = response.shift
-        if shift is not None and want != 0 and abs(shift) > 1e-6 and np.sign(shift) == np.sign(endorsement_balance(scn)):
+        if shift is not None and want != 0 and abs(shift) > 1e-6 and np.sign(shift) == np.sign(balance):
             return float(np.clip(want / shift, 0.0, 1.0))
         return float(np.clip(effect / (0.5 * max(params.susceptibility_mean, 1e-6) * max(response.gain, 1e-6)),
                              0.0, 1.0))
@@ -402,13 +403,19 @@ class StructuralPrior:
                 f"({uc['log_gap']:+.3f} x log(gap/7), sd {u['residual_sd']:.2f})")
 
 
+def _regressors(pool: float, balance: float, gap_days: int, decay: str) -> list[float]:
+    """The transfer model's regressors ``[p, p d w(G)]`` (the module docstring)."""
+    return [pool, pool * balance * endorsement_decay(gap_days, decay)]
+
+
 def _transfer_row(scn: Scenario, decay: str) -> tuple[float, np.ndarray]:
-    """(the leader's share at a 50:50 split of the pool, the transfer model's regressors ``[p, p d w(G)]``)."""
+    """(the leader's share at a 50:50 split of the pool, the transfer model's regressors) of a
+    scenario, from its round 1 and events only."""
     leader, runner = _leader(scn)
     l1, r1 = scn.candidate(leader).votes, scn.candidate(runner).votes
     s1 = l1 / (l1 + r1) if l1 + r1 else 0.5
     p = evidence_pool(scn)
-    return s1 + p * (0.5 - s1), np.array([p, p * endorsement_balance(scn) * endorsement_decay(scn.election_day, decay)])
+    return s1 + p * (0.5 - s1), np.array(_regressors(p, endorsement_balance(scn), scn.election_day, decay))
 
 
 def fit_prior(contests: list[Scenario], leave_out: Scenario | None = None, *, decay: str = DECAY) -> StructuralPrior:
@@ -421,8 +428,7 @@ def fit_prior(contests: list[Scenario], leave_out: Scenario | None = None, *, de
     ev = [evidence(c) for c in used]
     ev = [e for e in ev if not e.low_confidence]
     # every contest counts, its swing weighted by its pool (see the module docstring)
-    transfer = BayesLinear.fit(np.array([[e.pool_two, e.pool_two * e.endorsement_balance * endorsement_decay(e.gap_days, decay)]
-                                         for e in ev]),
+    transfer = BayesLinear.fit(np.array([_regressors(e.pool_two, e.endorsement_balance, e.gap_days, decay) for e in ev]),
                                np.array([e.swing_target for e in ev]), ("intercept", "endorsement"))
     turnout = BayesLinear.fit(np.array([[1.0, math.log(e.gap_days / 7.0)] for e in ev]),
                               np.array([e.turnout_change for e in ev]), ("intercept", "log_gap"))
@@ -448,6 +454,8 @@ def pilot_seeds(seed: int) -> tuple[int, ...]:
     pilot runs and the seed-to-seed spread of a result includes their noise."""
     children = np.random.SeedSequence([seed, 0x9170]).spawn(PILOT_RUNS)
     return tuple(int(c.generate_state(1, dtype=np.uint64)[0] % (2**63)) for c in children)  # as replicate_seeds
+
+
 #: Bounds of the damping (:attr:`TransferResponse.gain`).
 GAIN_RANGE = (0.1, 1.5)
 

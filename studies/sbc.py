@@ -157,7 +157,7 @@ def sbc_table(theta: np.ndarray, stats: np.ndarray, prior: UniformPrior, m: int,
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.sbc``: SBC of the labor-2011 calibration on the real model."""
     from runoff_abm.model.errors import RunoffError
-    from runoff_abm.model.inputs import MAX_WORKERS, OneLineParser, parse_count, parse_members, parse_seed
+    from runoff_abm.model.inputs import OneLineParser, parse_count, parse_members, parse_seed, parse_workers
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import ScenarioSimulator, load_targets
 
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         population = parse_count(a.population, "--population", 10, 100_000, "particles")
         generations = parse_count(a.generations, "--generations", 1, 50, "generations")
         seed = parse_seed(a.seed, "--seed")
-        workers = None if a.workers is None else parse_count(a.workers, "--workers", 1, MAX_WORKERS, "processes")
+        workers = parse_workers(a.workers)
         scn = load_scenario(a.scenario)
         ranges = load_prior(a.prior)
         targets = load_targets(scn)
@@ -188,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             res = sbc(sim, UniformPrior.from_ranges(ranges), truths=truths, population=population,
                       generations=generations, seed=seed, constraint=sim.constraint, progress=None)
     except RunoffError as err:
-        print(f"{p.prog}: error: {err}", file=sys.stderr)
-        return 2
+        return p.refuse(err)
     print(res.format())
     if a.out:
         out = Path(a.out)

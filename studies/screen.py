@@ -113,7 +113,7 @@ def screen(scn, ranges: dict[str, tuple[float, float]], targets, *, trajectories
 def main(argv: list[str] | None = None) -> int:
     """``python -m runoff_abm.studies.screen``: the Morris screen of the calibration."""
     from runoff_abm.model.errors import InputError, RunoffError
-    from runoff_abm.model.inputs import MAX_WORKERS, OneLineParser, parse_count, parse_members, parse_seed
+    from runoff_abm.model.inputs import OneLineParser, parse_count, parse_members, parse_seed, parse_workers
     from runoff_abm.model.scenario import load_scenario
     from runoff_abm.studies.calibrate import load_prior
     from runoff_abm.studies.simulator import load_targets
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         replicates = parse_count(a.replicates, "--replicates", 1, 1_000)
         members = parse_members(a.members, "--members")
         seed = parse_seed(a.seed, "--seed")
-        workers = None if a.workers is None else parse_count(a.workers, "--workers", 1, MAX_WORKERS, "processes")
+        workers = parse_workers(a.workers)
         try:
             ratio = float(a.ratio)
         except ValueError:
@@ -145,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         res = screen(scn, load_prior(a.ranges), load_targets(scn), trajectories=trajectories,
                      replicates=replicates, members=members, seed=seed, ratio=ratio, workers=workers)
     except RunoffError as err:
-        print(f"{p.prog}: error: {err}", file=sys.stderr)
-        return 2
+        return p.refuse(err)
     print(res.format())
     print("\ninformed: " + ", ".join(res.informed()))
     if a.out:
